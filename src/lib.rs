@@ -1,0 +1,2 @@
+//! sstable-lake: discovery of SSTable backups, planning, and the commands (`inspect`, `dump`).
+pub mod cli;

@@ -1,0 +1,4 @@
+//! The `sstable-lake` command line.
+fn main() -> anyhow::Result<()> {
+    sstable_lake::cli::run()
+}

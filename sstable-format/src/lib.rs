@@ -1,0 +1,27 @@
+//! Pure parsers for Apache Cassandra and ScyllaDB SSTable files.
+//!
+//! `sstable-format` knows the bytes of every SSTable component that backups still hold, from
+//! Cassandra 2.1 (`ka`) to 5.0 (`oa`, `da`) and ScyllaDB's `mc`..`mt`. It does no I/O: callers hand
+//! it byte slices (a memory map, an object-store range, a test vector) and get typed values or
+//! fallible iterators back. Every read is bounds-checked; malformed input yields an [`Error`]
+//! naming the component and the byte offset, never a panic.
+//!
+//! Layout: one module per on-disk component ([`statistics`], [`compression_info`], [`toc`],
+//! [`digest`], [`scylla`], [`data`]...), plus the shared pieces: [`cursor`] (checked reads and
+//! vints), [`version`] (format capabilities, dispatched once), [`types`] (CQL type trees).
+#![deny(missing_docs)]
+#![deny(clippy::indexing_slicing, clippy::unwrap_used)]
+
+pub mod cursor;
+pub mod error;
+pub mod offsets;
+pub mod source;
+pub mod types;
+pub mod version;
+
+pub use cursor::Cursor;
+pub use error::{Component, Error, Result};
+pub use offsets::{ChunkIndex, DataOffset, FileOffset};
+pub use source::{DataSource, SliceSource};
+pub use types::CqlType;
+pub use version::{FormatKind, Version};
