@@ -13,8 +13,10 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
 pub mod cursor;
+pub mod data;
 pub mod error;
 pub mod offsets;
+pub mod reconcile;
 pub mod source;
 pub mod types;
 pub mod version;
