@@ -15,7 +15,9 @@
 pub mod cursor;
 pub mod data;
 pub mod error;
+pub mod key;
 pub mod offsets;
+pub mod partitioner;
 pub mod reconcile;
 pub mod source;
 pub mod types;
