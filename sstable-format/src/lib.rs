@@ -15,6 +15,7 @@
 pub mod cursor;
 pub mod error;
 pub mod offsets;
+pub mod schema;
 pub mod source;
 pub mod types;
 pub mod version;
