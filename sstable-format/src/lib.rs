@@ -18,6 +18,7 @@ pub mod offsets;
 pub mod schema;
 pub mod source;
 pub mod types;
+pub mod value;
 pub mod version;
 
 pub use cursor::Cursor;
