@@ -19,8 +19,10 @@ pub mod key;
 pub mod offsets;
 pub mod partitioner;
 pub mod reconcile;
+pub mod schema;
 pub mod source;
 pub mod types;
+pub mod value;
 pub mod version;
 
 pub use cursor::Cursor;
