@@ -9,12 +9,17 @@ use std::path::PathBuf;
 pub fn corpus_root() -> Option<PathBuf> {
     let root = std::env::var_os("SSTABLE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"))
+        });
     if root.join("CATALOG.tsv").is_file() {
         return Some(root);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("corpus not found at {} (set SSTABLE_CORPUS); under CI=true this is a failure", root.display());
+        panic!(
+            "corpus not found at {} (set SSTABLE_CORPUS); under CI=true this is a failure",
+            root.display()
+        );
     }
     eprintln!("corpus not found at {}: skipping", root.display());
     None
