@@ -399,13 +399,18 @@ impl<'a> CompressedSource<'a> {
 
 impl DataSource for CompressedSource<'_> {
     fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool> {
-        if self.next >= self.end {
-            return Ok(false);
+        // Trailing empty chunks (see `compression_info`) are verified but never reported as a
+        // fill that appended nothing.
+        let before = out.len();
+        while self.next < self.end {
+            let chunk = ChunkIndex(self.next);
+            self.read_chunk(chunk, out)?;
+            self.next += 1;
+            if out.len() > before {
+                return Ok(true);
+            }
         }
-        let chunk = ChunkIndex(self.next);
-        self.read_chunk(chunk, out)?;
-        self.next += 1;
-        Ok(true)
+        Ok(false)
     }
 
     fn position(&self) -> DataOffset {
@@ -944,6 +949,22 @@ mod tests {
         let report = verify_all(&file, &info, Version::Md).unwrap();
         assert_eq!(report.chunks, 2);
         assert_eq!(report.uncompressed_bytes, 77);
+        let mut src =
+            CompressedSource::new(&file, &info, Version::Md, ChunkIndex(0), None).unwrap();
+        let mut out = Vec::new();
+        assert!(src.fill(&mut out).unwrap());
+        assert!(!src.fill(&mut out).unwrap());
+        assert_eq!(out, input);
+        // The empty chunk is still checked.
+        let mut bad = file.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        let mut src = CompressedSource::new(&bad, &info, Version::Md, ChunkIndex(0), None).unwrap();
+        assert!(src.fill(&mut out).unwrap());
+        assert!(matches!(
+            src.fill(&mut out),
+            Err(Error::ChecksumMismatch { chunk: 1, .. })
+        ));
     }
 
     #[test]
