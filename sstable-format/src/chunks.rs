@@ -302,7 +302,6 @@ fn check_chunk_checksum(
 }
 
 /// Reads a compressed `Data.db` chunk by chunk (mirrors `CompressedChunkReader`).
-#[derive(Debug)]
 pub struct CompressedSource<'a> {
     file: &'a [u8],
     info: &'a CompressionInfo,
@@ -310,6 +309,19 @@ pub struct CompressedSource<'a> {
     next: u64,
     end: u64,
     decoder: ChunkDecoder,
+}
+
+impl fmt::Debug for CompressedSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the file's bytes: they may be a whole memory-mapped Data.db.
+        f.debug_struct("CompressedSource")
+            .field("file_len", &self.file.len())
+            .field("codec", &self.decoder.codec)
+            .field("kind", &self.kind)
+            .field("next", &self.next)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> CompressedSource<'a> {
@@ -456,7 +468,7 @@ pub fn verify_all(file: &[u8], info: &CompressionInfo, version: Version) -> Resu
 
 /// Reads an uncompressed `Data.db` in slices of the CRC.db chunk size (64 KiB without CRC.db),
 /// verifying each slice against CRC.db when it is given (mirrors `ChecksumValidator`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UncompressedSource<'a> {
     file: &'a [u8],
     crc: Option<&'a CrcDb>,
@@ -464,6 +476,19 @@ pub struct UncompressedSource<'a> {
     slice: u64,
     pos: u64,
     end: u64,
+}
+
+impl fmt::Debug for UncompressedSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UncompressedSource")
+            .field("file_len", &self.file.len())
+            .field("has_crc", &self.crc.is_some())
+            .field("kind", &self.kind)
+            .field("slice", &self.slice)
+            .field("pos", &self.pos)
+            .field("end", &self.end)
+            .finish()
+    }
 }
 
 impl<'a> UncompressedSource<'a> {
@@ -1091,6 +1116,16 @@ mod tests {
         let crc = CrcDb::build(&input, 4096, Version::La);
         assert!(verify_uncompressed(&input, &crc, Version::Mc).is_err());
         assert!(verify_uncompressed(&input, &crc, Version::La).is_ok());
+    }
+
+    #[test]
+    fn debug_does_not_dump_the_file() {
+        let input = data(5000);
+        let src = UncompressedSource::new(&input, None, Version::Mc, DataOffset(0), None).unwrap();
+        assert!(format!("{src:?}").len() < 200);
+        let (file, info) = write("LZ4Compressor", Version::Mc, 4096, None, &input);
+        let src = CompressedSource::new(&file, &info, Version::Mc, ChunkIndex(0), None).unwrap();
+        assert!(format!("{src:?}").len() < 200);
     }
 
     #[test]
