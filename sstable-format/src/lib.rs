@@ -12,6 +12,9 @@
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
+pub mod chunks;
+pub mod compression_info;
+pub mod crc;
 pub mod cursor;
 pub mod data;
 pub mod error;
@@ -25,6 +28,11 @@ pub mod types;
 pub mod value;
 pub mod version;
 
+pub use chunks::{
+    verify_all, verify_uncompressed, CompressedSource, UncompressedSource, VerifyReport,
+};
+pub use compression_info::{Codec, CompressionInfo};
+pub use crc::CrcDb;
 pub use cursor::Cursor;
 pub use error::{Component, Error, Result};
 pub use offsets::{ChunkIndex, DataOffset, FileOffset};

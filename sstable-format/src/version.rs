@@ -227,6 +227,17 @@ impl Version {
         }
     }
 
+    /// The checksum algorithm of CRC.db (uncompressed `Data.db`): CRC32 in `jb` and from 3.0 on,
+    /// Adler32 in `ka`/`la`/`lb` (C21 `BigVersion.hasAllAdlerChecksums`, ka+). Differs from
+    /// [`Version::chunk_checksum`] only for `jb`, whose compressed chunks already used Adler32
+    /// (`hasPostCompressionAdlerChecksums`) while its CRC.db kept CRC32 (checked on the corpus).
+    pub fn crc_db_checksum(self) -> ChecksumKind {
+        match self {
+            Version::Ka | Version::La | Version::Lb => ChecksumKind::Adler32,
+            _ => ChecksumKind::Crc32,
+        }
+    }
+
     /// The file name suffix of the Digest component (`Digest.sha1` in ka, holding Adler32).
     pub fn digest_component(self) -> &'static str {
         match self {
@@ -332,6 +343,10 @@ mod tests {
         assert!(Version::Lb.has_commit_log_lower_bound());
         assert_eq!(Version::Ms.format_kind(), FormatKind::Bti);
         assert_eq!(Version::Ka.chunk_checksum(), ChecksumKind::Adler32);
+        assert_eq!(Version::Jb.chunk_checksum(), ChecksumKind::Adler32);
+        assert_eq!(Version::Jb.crc_db_checksum(), ChecksumKind::Crc32);
+        assert_eq!(Version::La.crc_db_checksum(), ChecksumKind::Adler32);
+        assert_eq!(Version::Mc.crc_db_checksum(), ChecksumKind::Crc32);
         assert_eq!(Version::Ka.digest_checksum(), DigestKind::Adler32);
     }
 }
