@@ -27,6 +27,7 @@ pub mod source;
 pub mod types;
 pub mod value;
 pub mod version;
+pub mod writer;
 
 pub use chunks::{
     verify_all, verify_uncompressed, CompressedSource, UncompressedSource, VerifyReport,
