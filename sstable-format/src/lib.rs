@@ -13,6 +13,7 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
 pub mod cursor;
+pub mod descriptor;
 pub mod error;
 pub mod offsets;
 pub mod source;
