@@ -1,2 +1,4 @@
 //! sstable-lake: discovery of SSTable backups, planning, and the commands (`inspect`, `dump`).
 pub mod cli;
+pub mod discover;
+pub mod error;
