@@ -752,41 +752,40 @@ fn components_of(p: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Node detection: for each (keyspace, table) found under several different "roots" (the
-/// path above the keyspace directory), the first directory where the roots differ names the
-/// node. Every set under a node directory found that way gets the node name.
+/// Node detection: when the same (keyspace, table) sits in two table directories whose paths
+/// have the same depth and differ in exactly one directory above the keyspace directory
+/// (`node1/data/ks/tbl-id` and `node2/data/ks/tbl-id`), that directory names the node. Every set
+/// under a node directory found that way gets the node name.
 fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
-    let mut roots_by_table: BTreeMap<TableKey, BTreeSet<Vec<String>>> = BTreeMap::new();
+    let mut dirs_by_table: BTreeMap<TableKey, BTreeSet<Vec<String>>> = BTreeMap::new();
     for (table_dir, s) in sets.iter() {
-        let Some(root) = table_dir.parent().and_then(Path::parent) else {
-            continue;
-        };
-        roots_by_table
+        dirs_by_table
             .entry((s.keyspace.clone(), s.table.clone()))
             .or_default()
-            .insert(components_of(root));
+            .insert(components_of(table_dir));
     }
     // Node directories, as component lists (prefix + node name).
     let mut node_dirs: BTreeSet<Vec<String>> = BTreeSet::new();
-    for roots in roots_by_table.values() {
-        if roots.len() < 2 {
-            continue;
-        }
-        let mut iter = roots.iter();
-        let Some(first) = iter.next() else { continue };
-        let mut common = first.len();
-        for r in iter {
-            common = common.min(
-                first
+    for dirs in dirs_by_table.values() {
+        let dirs: Vec<_> = dirs.iter().collect();
+        for (n, a) in dirs.iter().enumerate() {
+            for b in dirs.iter().skip(n + 1) {
+                if a.len() != b.len() {
+                    continue;
+                }
+                let mut diff = a
                     .iter()
-                    .zip(r.iter())
-                    .take_while(|(a, b)| a == b)
-                    .count(),
-            );
-        }
-        for r in roots {
-            if r.len() > common {
-                node_dirs.insert(r.iter().take(common + 1).cloned().collect());
+                    .zip(b.iter())
+                    .enumerate()
+                    .filter(|(_, (x, y))| x != y);
+                let (Some((i, _)), None) = (diff.next(), diff.next()) else {
+                    continue;
+                };
+                // Above the keyspace directory.
+                if i + 2 < a.len() {
+                    node_dirs.insert(a.iter().take(i + 1).cloned().collect());
+                    node_dirs.insert(b.iter().take(i + 1).cloned().collect());
+                }
             }
         }
     }
@@ -795,8 +794,6 @@ fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
     }
     for (table_dir, s) in sets.iter_mut() {
         let comps = components_of(table_dir);
-        // The deepest node directory that is a prefix of the set's table directory (and not
-        // the table directory itself or its keyspace).
         let best = node_dirs
             .iter()
             .filter(|n| n.len() + 2 <= comps.len() && comps.starts_with(n))
@@ -1199,6 +1196,9 @@ mod tests {
             }
         }
         assert_eq!(d.sets.len(), rows, "one set per catalog row");
+        // The corpus holds no node copies side by side.
+        let nodes: Vec<_> = d.sets.iter().filter_map(|s| s.node.as_deref()).collect();
+        assert!(nodes.is_empty(), "{nodes:?}");
         // Only the `ic` set is of a version this crate does not read.
         let unsupported: Vec<_> = d
             .unsupported()
