@@ -17,6 +17,7 @@ pub mod compression_info;
 pub mod crc;
 pub mod cursor;
 pub mod data;
+pub mod descriptor;
 pub mod error;
 pub mod key;
 pub mod offsets;

@@ -1,0 +1,1228 @@
+//! Backup discovery: walks the input files and directories, groups SSTable components into sets
+//! (one generation in one directory), works out keyspace, table, node and snapshot from the
+//! layout, and reports what it skips and why.
+//!
+//! Mirrors Cassandra's `db/Directories` (data, `snapshots/<tag>/`, `backups/`, `.<index>/`
+//! layouts), `db/lifecycle/LogFile`/`LogRecord` (transaction logs), `service/snapshot/
+//! SnapshotManifest` (and 3.x/4.0's `manifest.json`) and ScyllaDB's `db/snapshot/manifest.hh`.
+//!
+//! Rules:
+//! * Keyspace and table come from a 2.1 file name when it has them, else from the directory
+//!   `…/<ks>/<table>-<32 hex id>/` (or pre-2.1 `…/<ks>/<table>/`, a guess from any two levels).
+//! * Skipped and reported in [`Discovery::skipped`]: temporary sets (`tmp-`, `tmplink-`),
+//!   sets a transaction log marks unfinished (ADDed without COMMIT) or obsolete (REMOVEd with
+//!   COMMIT), ScyllaDB sets with a `TemporaryTOC.txt`, sets without `Data.db`, secondary-index
+//!   sets (unless [`DiscoverOptions::include_secondary_indexes`]) and non-sstable files.
+//!   `manifest.json`, `schema.cql` and transaction logs are read, not reported.
+//! * Sets whose version is unknown stay in [`Discovery::sets`]: [`SstableSet::is_supported`]
+//!   is false and [`SstableSet::unsupported_reason`] says why, so `inspect` can report them.
+//! * Several nodes' copies side by side: where the same table sits under paths that differ
+//!   above the keyspace directory, the first differing directory is the node name, and every
+//!   set under such a directory gets it.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::path::{Component as PathComponent, Path, PathBuf};
+
+use sstable_format::descriptor::{ComponentName, Descriptor};
+
+use crate::error::Error;
+
+/// Where a set sits in a node's directory tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LocationKind {
+    /// A live data directory `…/<ks>/<table>-<id>/` (or a 2.1-style name in its table dir).
+    DataDir,
+    /// `…/<table dir>/snapshots/<tag>/`.
+    Snapshot,
+    /// `…/<table dir>/backups/` (incremental backups).
+    Backups,
+    /// Anything else (a bare directory of files, ScyllaDB's `upload/`, `staging/`...).
+    Other,
+}
+
+/// All the components of one generation in one directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SstableSet {
+    /// The directory holding the components.
+    pub dir: PathBuf,
+    /// What the file names say.
+    pub descriptor: Descriptor,
+    /// The components found, by kind.
+    pub components: BTreeMap<ComponentName, PathBuf>,
+    /// Keyspace (file name, else directory).
+    pub keyspace: Option<String>,
+    /// Table (file name, else directory, without the `-<id>`).
+    pub table: Option<String>,
+    /// The 32-hex table id of the table directory.
+    pub table_id: Option<String>,
+    /// Secondary index name for sets in `.<index>/` (only with
+    /// [`DiscoverOptions::include_secondary_indexes`]).
+    pub index: Option<String>,
+    /// Node name, when several nodes' copies were found side by side.
+    pub node: Option<String>,
+    /// Snapshot tag.
+    pub snapshot: Option<String>,
+    /// Where the set sits.
+    pub location: LocationKind,
+    /// `schema.cql` beside the set (snapshots from 3.0.9/3.10, and ScyllaDB).
+    pub schema_cql: Option<PathBuf>,
+    /// Whether the snapshot's `manifest.json` lists the set (`None` without a manifest).
+    pub in_manifest: Option<bool>,
+}
+
+impl SstableSet {
+    /// The `Data.db` path (present in every discovered set).
+    pub fn data_path(&self) -> Option<&Path> {
+        self.components
+            .get(&ComponentName::Data)
+            .map(PathBuf::as_path)
+    }
+
+    /// Whether this crate reads the set's version.
+    pub fn is_supported(&self) -> bool {
+        self.descriptor.version.is_some()
+    }
+
+    /// Why the set cannot be read (unknown version), as a format error.
+    pub fn unsupported_reason(&self) -> Option<sstable_format::Error> {
+        self.descriptor.require_version().err()
+    }
+}
+
+/// A file or set that discovery left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    /// The file (for a set, its `Data.db`, or its first component when Data.db is missing).
+    pub path: PathBuf,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Something worth telling the user that does not stop discovery.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What is odd.
+    pub message: String,
+}
+
+/// The layout of a snapshot's `manifest.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    /// Cassandra's `{"files": [...]}` (with `created_at`, `expires_at`, `ephemeral` from 4.1).
+    Files,
+    /// ScyllaDB's structured manifest (`manifest`, `node`, `snapshot`, `table`, `sstables`).
+    Scylla,
+}
+
+/// What a snapshot's `manifest.json` says, checked against the files found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotManifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// Its layout.
+    pub format: ManifestFormat,
+    /// Creation time as written (4.1+ ISO text; ScyllaDB seconds since the epoch).
+    pub created_at: Option<String>,
+    /// Expiry time as written, if any.
+    pub expires_at: Option<String>,
+    /// 4.1+'s `ephemeral` flag.
+    pub ephemeral: Option<bool>,
+    /// The file names listed (for ScyllaDB, the TOC names).
+    pub listed: Vec<String>,
+    /// `Data.db` files of listed sets that are not there.
+    pub missing: Vec<PathBuf>,
+    /// `Data.db` files present in the snapshot but not listed.
+    pub unlisted: Vec<PathBuf>,
+}
+
+/// A set of tables found, grouped (see [`Discovery::tables`]).
+#[derive(Debug, Clone)]
+pub struct TableGroup<'a> {
+    /// Keyspace.
+    pub keyspace: Option<&'a str>,
+    /// Table.
+    pub table: Option<&'a str>,
+    /// Its sets, in discovery order.
+    pub sets: Vec<&'a SstableSet>,
+}
+
+/// The result of [`discover`].
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// The sets to read, sorted by keyspace, table, node, directory and generation. Sets of
+    /// unknown versions are included (see [`SstableSet::is_supported`]).
+    pub sets: Vec<SstableSet>,
+    /// What was left out, sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// Snapshot manifests read.
+    pub manifests: Vec<SnapshotManifest>,
+    /// Oddities (unreadable manifests, unparsable transaction-log lines...).
+    pub warnings: Vec<Warning>,
+}
+
+impl Discovery {
+    /// The sets grouped by (keyspace, table), in order.
+    pub fn tables(&self) -> Vec<TableGroup<'_>> {
+        let mut groups: BTreeMap<(Option<&str>, Option<&str>), Vec<&SstableSet>> = BTreeMap::new();
+        for s in &self.sets {
+            groups
+                .entry((s.keyspace.as_deref(), s.table.as_deref()))
+                .or_default()
+                .push(s);
+        }
+        groups
+            .into_iter()
+            .map(|((keyspace, table), sets)| TableGroup {
+                keyspace,
+                table,
+                sets,
+            })
+            .collect()
+    }
+
+    /// The sets whose version this crate does not read.
+    pub fn unsupported(&self) -> impl Iterator<Item = &SstableSet> {
+        self.sets.iter().filter(|s| !s.is_supported())
+    }
+}
+
+/// Choices of [`discover_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscoverOptions {
+    /// Keep secondary-index sets (`.<index>/` directories, 2.1 `table.index` names) instead
+    /// of skipping them.
+    pub include_secondary_indexes: bool,
+}
+
+/// Discovers the sstable sets under `inputs` (files or directories) with default options.
+pub fn discover(inputs: &[PathBuf]) -> Result<Discovery, Error> {
+    discover_with(inputs, DiscoverOptions::default())
+}
+
+/// Discovers the sstable sets under `inputs` (files or directories).
+///
+/// Directories are walked recursively; symbolic links are followed (to files and to
+/// directories, each real directory being walked once). A missing or unreadable input is an
+/// error; everything else odd is reported in the result.
+pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Discovery, Error> {
+    if inputs.is_empty() {
+        return Err(Error::Discovery {
+            path: PathBuf::new(),
+            message: "no input files or directories given".to_string(),
+        });
+    }
+    let mut files = BTreeSet::new();
+    let mut visited = HashSet::new();
+    let mut broken = Vec::new();
+    for input in inputs {
+        let abs = std::path::absolute(input).map_err(|e| Error::io(input, e))?;
+        let meta = fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+        if meta.is_dir() {
+            walk(&abs, &mut files, &mut visited, &mut broken)?;
+        } else if meta.is_file() {
+            files.insert(abs);
+        } else {
+            return Err(Error::Discovery {
+                path: abs,
+                message: "neither a file nor a directory".to_string(),
+            });
+        }
+    }
+    let mut out = build(files, options);
+    out.skipped.extend(broken);
+    out.skipped.sort();
+    Ok(out)
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut BTreeSet<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+    broken: &mut Vec<Skipped>,
+) -> Result<(), Error> {
+    let real = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    if !visited.insert(real) {
+        return Ok(());
+    }
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        entries.push(entry.map_err(|e| Error::io(dir, e))?.path());
+    }
+    entries.sort();
+    for path in entries {
+        // `metadata` follows symlinks.
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() => walk(&path, files, visited, broken)?,
+            Ok(_) => {
+                files.insert(path);
+            }
+            Err(e) => broken.push(Skipped {
+                path,
+                reason: format!("unreadable (dangling link?): {e}"),
+            }),
+        }
+    }
+    Ok(())
+}
+
+/// Where a directory sits: the table directory, the snapshot tag, the index name, the kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Placement {
+    table_dir: PathBuf,
+    index: Option<String>,
+    snapshot: Option<String>,
+    location: LocationKind,
+    keyspace: Option<String>,
+    table: Option<String>,
+    table_id: Option<String>,
+}
+
+fn file_name_str(p: &Path) -> Option<&str> {
+    p.file_name().and_then(|n| n.to_str())
+}
+
+/// Splits `<table>-<32 hex>` into the table name and the id.
+fn split_table_dir(name: &str) -> Option<(&str, &str)> {
+    let (table, id) = name.rsplit_once('-')?;
+    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !table.is_empty())
+        .then_some((table, id))
+}
+
+fn place(dir: &Path) -> Placement {
+    let name = file_name_str(dir).unwrap_or("");
+    let parent = dir.parent().unwrap_or(dir);
+    // `.<index>/` counts only inside a real table directory (or its snapshot/backups), so
+    // that hidden directories such as tempfile's `.tmpXXXX` are not mistaken for indexes.
+    if let Some(index) = name.strip_prefix('.').filter(|i| !i.is_empty()) {
+        let inner = place_unindexed(parent);
+        if inner.table_id.is_some() {
+            return Placement {
+                index: Some(index.to_string()),
+                ..inner
+            };
+        }
+    }
+    place_unindexed(dir)
+}
+
+fn place_unindexed(dir: &Path) -> Placement {
+    let name = file_name_str(dir).unwrap_or("");
+    let parent = dir.parent();
+    let (table_dir, snapshot, location) = if name == "backups" {
+        (
+            parent.unwrap_or(dir).to_path_buf(),
+            None,
+            LocationKind::Backups,
+        )
+    } else if let Some(tdir) = parent
+        .filter(|p| file_name_str(p) == Some("snapshots"))
+        .and_then(Path::parent)
+    {
+        (
+            tdir.to_path_buf(),
+            Some(name.to_string()),
+            LocationKind::Snapshot,
+        )
+    } else if matches!(name, "upload" | "staging" | "quarantine") {
+        (
+            parent.unwrap_or(dir).to_path_buf(),
+            None,
+            LocationKind::Other,
+        )
+    } else {
+        (dir.to_path_buf(), None, LocationKind::DataDir)
+    };
+    let tname = file_name_str(&table_dir).unwrap_or("");
+    let keyspace = table_dir
+        .parent()
+        .and_then(file_name_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let (table, table_id, location) = match split_table_dir(tname) {
+        Some((t, id)) => (Some(t.to_string()), Some(id.to_ascii_lowercase()), location),
+        None => (
+            (!tname.is_empty()).then(|| tname.to_string()),
+            None,
+            if location == LocationKind::DataDir {
+                LocationKind::Other
+            } else {
+                location
+            },
+        ),
+    };
+    Placement {
+        table_dir,
+        index: None,
+        snapshot,
+        location,
+        keyspace,
+        table,
+        table_id,
+    }
+}
+
+/// Files of one set while grouping.
+#[derive(Debug)]
+struct Group {
+    descriptor: Descriptor,
+    components: BTreeMap<ComponentName, PathBuf>,
+}
+
+/// A transaction log's verdict on the sets it names.
+#[derive(Debug, Default)]
+struct TxnVerdicts {
+    /// (dir, base name) → reason.
+    skip: BTreeMap<(PathBuf, String), String>,
+}
+
+fn is_txn_log(name: &str) -> bool {
+    name.ends_with(".log") && name.contains("_txn_")
+}
+
+/// Reads a transaction log (`LogFile`: lines `type:[path,updateTime,numFiles][checksum]`).
+fn read_txn_log(path: &Path, verdicts: &mut TxnVerdicts, warnings: &mut Vec<Warning>) {
+    let dir = path.parent().unwrap_or(path).to_path_buf();
+    let text = match fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => {
+            warnings.push(Warning {
+                path: path.to_path_buf(),
+                message: format!("cannot read transaction log: {e}"),
+            });
+            return;
+        }
+    };
+    let mut adds = Vec::new();
+    let mut removes = Vec::new();
+    let mut commit = false;
+    let mut abort = false;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((kind, rest)) = line.split_once(':') else {
+            warnings.push(Warning {
+                path: path.to_path_buf(),
+                message: format!("unparsable transaction log line {line:?}"),
+            });
+            continue;
+        };
+        let record_path = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split(',').next())
+            .map(|p| p.trim_end_matches(']'));
+        match kind.to_ascii_lowercase().as_str() {
+            "add" | "remove" => {
+                let base = record_path
+                    .and_then(|p| p.rsplit(['/', '\\']).next())
+                    .filter(|b| !b.is_empty());
+                match base {
+                    Some(b) if kind.eq_ignore_ascii_case("add") => adds.push(b.to_string()),
+                    Some(b) => removes.push(b.to_string()),
+                    None => warnings.push(Warning {
+                        path: path.to_path_buf(),
+                        message: format!("transaction log record without a file: {line:?}"),
+                    }),
+                }
+            }
+            "commit" => commit = true,
+            "abort" => abort = true,
+            _ => warnings.push(Warning {
+                path: path.to_path_buf(),
+                message: format!("unknown transaction log record {line:?}"),
+            }),
+        }
+    }
+    let log_name = file_name_str(path).unwrap_or("");
+    if commit && !abort {
+        for b in removes {
+            verdicts.skip.insert(
+                (dir.clone(), b),
+                format!("obsolete: removed by committed transaction {log_name}"),
+            );
+        }
+    } else {
+        let state = if abort { "aborted" } else { "unfinished" };
+        for b in adds {
+            verdicts.skip.insert(
+                (dir.clone(), b),
+                format!("written by {state} transaction {log_name}"),
+            );
+        }
+    }
+}
+
+/// Reads a snapshot's manifest; returns it and the names it lists.
+fn read_manifest(path: &Path) -> Result<SnapshotManifest, String> {
+    let bytes = fs::read(path).map_err(|e| format!("cannot read manifest: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not JSON: {e}"))?;
+    let text = |v: Option<&serde_json::Value>| -> Option<String> {
+        match v? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    };
+    if let Some(files) = v.get("files") {
+        let listed = files
+            .as_array()
+            .ok_or("manifest.json: \"files\" is not a list")?
+            .iter()
+            .map(|f| f.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("manifest.json: \"files\" holds a non-string")?;
+        return Ok(SnapshotManifest {
+            path: path.to_path_buf(),
+            format: ManifestFormat::Files,
+            created_at: text(v.get("created_at")),
+            expires_at: text(v.get("expires_at")),
+            ephemeral: v.get("ephemeral").and_then(serde_json::Value::as_bool),
+            listed,
+            missing: Vec::new(),
+            unlisted: Vec::new(),
+        });
+    }
+    if let Some(sstables) = v.get("sstables") {
+        let listed = sstables
+            .as_array()
+            .ok_or("manifest.json: \"sstables\" is not a list")?
+            .iter()
+            .map(|s| {
+                s.get("toc_name")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string)
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or("manifest.json: an sstable entry has no \"toc_name\"")?;
+        let snap = v.get("snapshot");
+        return Ok(SnapshotManifest {
+            path: path.to_path_buf(),
+            format: ManifestFormat::Scylla,
+            created_at: text(snap.and_then(|s| s.get("created_at"))),
+            expires_at: text(snap.and_then(|s| s.get("expires_at"))),
+            ephemeral: None,
+            listed,
+            missing: Vec::new(),
+            unlisted: Vec::new(),
+        });
+    }
+    Err("manifest.json has neither \"files\" nor \"sstables\"".to_string())
+}
+
+/// The (dir, base name) a listed manifest entry refers to.
+fn manifest_entry_key(snapshot_dir: &Path, entry: &str) -> Option<(PathBuf, String)> {
+    let rel = Path::new(entry);
+    let name = file_name_str(rel)?;
+    Descriptor::parse_file_name(name).ok()??;
+    let dir = match rel.parent() {
+        Some(p) if !p.as_os_str().is_empty() => snapshot_dir.join(p),
+        _ => snapshot_dir.to_path_buf(),
+    };
+    Some((dir, base_of(name)?))
+}
+
+/// The literal file-name prefix of a component file (`nb-1-big` of `nb-1-big-Data.db`).
+fn base_of(name: &str) -> Option<String> {
+    name.rsplit_once('-').map(|(b, _)| b.to_string())
+}
+
+fn build(files: BTreeSet<PathBuf>, options: DiscoverOptions) -> Discovery {
+    let mut out = Discovery::default();
+    let mut groups: BTreeMap<(PathBuf, String), Group> = BTreeMap::new();
+    let mut verdicts = TxnVerdicts::default();
+    let mut manifests: Vec<PathBuf> = Vec::new();
+    let mut schemas: BTreeSet<PathBuf> = BTreeSet::new();
+
+    for path in files {
+        let Some(name) = file_name_str(&path).map(str::to_string) else {
+            out.skipped.push(Skipped {
+                path,
+                reason: "file name is not UTF-8".to_string(),
+            });
+            continue;
+        };
+        let dir = path.parent().unwrap_or(&path).to_path_buf();
+        if name == "manifest.json" {
+            manifests.push(path);
+            continue;
+        }
+        if name == "schema.cql" {
+            schemas.insert(dir);
+            continue;
+        }
+        if is_txn_log(&name) {
+            read_txn_log(&path, &mut verdicts, &mut out.warnings);
+            continue;
+        }
+        match Descriptor::parse_file_name(&name) {
+            Ok(Some((descriptor, component))) => {
+                let Some(base) = base_of(&name) else { continue };
+                let g = groups.entry((dir, base)).or_insert_with(|| Group {
+                    descriptor,
+                    components: BTreeMap::new(),
+                });
+                g.components.insert(component, path);
+            }
+            Ok(None) => out.skipped.push(Skipped {
+                path,
+                reason: "not an sstable component".to_string(),
+            }),
+            Err(e) => out.skipped.push(Skipped {
+                path,
+                reason: format!("malformed sstable file name: {e}"),
+            }),
+        }
+    }
+
+    // Snapshot manifests: which sets they list.
+    let mut listed_by_dir: BTreeMap<PathBuf, (usize, BTreeSet<(PathBuf, String)>)> =
+        BTreeMap::new();
+    for mpath in manifests {
+        let sdir = mpath.parent().unwrap_or(&mpath).to_path_buf();
+        match read_manifest(&mpath) {
+            Ok(mut m) => {
+                let keys: BTreeSet<_> = m
+                    .listed
+                    .iter()
+                    .filter_map(|e| manifest_entry_key(&sdir, e))
+                    .collect();
+                for key in &keys {
+                    let present = groups
+                        .get(key)
+                        .is_some_and(|g| g.components.contains_key(&ComponentName::Data));
+                    if !present {
+                        let data = groups
+                            .get(key)
+                            .map(|g| g.descriptor.file_name(&ComponentName::Data))
+                            .unwrap_or_else(|| format!("{}-Data.db", key.1));
+                        m.missing.push(key.0.join(data));
+                    }
+                }
+                listed_by_dir.insert(sdir, (out.manifests.len(), keys));
+                out.manifests.push(m);
+            }
+            Err(message) => out.warnings.push(Warning {
+                path: mpath,
+                message,
+            }),
+        }
+    }
+
+    let mut sets = Vec::new();
+    for ((dir, base), g) in groups {
+        let placement = place(&dir);
+        let report_path = g
+            .components
+            .get(&ComponentName::Data)
+            .or_else(|| g.components.values().next())
+            .cloned()
+            .unwrap_or_else(|| dir.join(&base));
+        let skip = |out: &mut Discovery, reason: String| {
+            out.skipped.push(Skipped {
+                path: report_path.clone(),
+                reason,
+            })
+        };
+        if g.descriptor.temporary {
+            skip(&mut out, "temporary sstable (tmp-/tmplink-)".to_string());
+            continue;
+        }
+        if let Some(reason) = verdicts.skip.get(&(dir.clone(), base.clone())) {
+            skip(&mut out, reason.clone());
+            continue;
+        }
+        if g.components
+            .contains_key(&ComponentName::Other("TemporaryTOC.txt".to_string()))
+        {
+            skip(
+                &mut out,
+                "unfinished ScyllaDB write (TemporaryTOC.txt present)".to_string(),
+            );
+            continue;
+        }
+        if !g.components.contains_key(&ComponentName::Data) {
+            skip(&mut out, "no Data.db in the set".to_string());
+            continue;
+        }
+        let index = placement.index.clone().or_else(|| {
+            g.descriptor
+                .is_legacy_secondary_index()
+                .then(|| g.descriptor.table.clone())
+                .flatten()
+        });
+        if let Some(ix) = &index {
+            if !options.include_secondary_indexes {
+                skip(&mut out, format!("secondary index sstable ({ix})"));
+                continue;
+            }
+        }
+        // The manifest of the snapshot directory (the index sub-directory's parent too).
+        let snapshot_dir = if placement.index.is_some() {
+            dir.parent().unwrap_or(&dir).to_path_buf()
+        } else {
+            dir.clone()
+        };
+        let in_manifest = listed_by_dir.get_mut(&snapshot_dir).map(|(i, keys)| {
+            let listed = keys.contains(&(dir.clone(), base.clone()));
+            if !listed {
+                if let (Some(m), Some(p)) = (
+                    out.manifests.get_mut(*i),
+                    g.components.get(&ComponentName::Data),
+                ) {
+                    m.unlisted.push(p.clone());
+                }
+            }
+            listed
+        });
+        let schema_cql = [&dir, &snapshot_dir]
+            .into_iter()
+            .find(|d| schemas.contains(*d))
+            .map(|d| d.join("schema.cql"));
+        let (keyspace, table) = match (&g.descriptor.keyspace, &g.descriptor.table) {
+            (Some(k), Some(t)) => (Some(k.clone()), Some(t.clone())),
+            (None, Some(t)) => (placement.keyspace.clone(), Some(t.clone())),
+            _ => (placement.keyspace.clone(), placement.table.clone()),
+        };
+        let location = if placement.location == LocationKind::Other
+            && placement.snapshot.is_none()
+            && g.descriptor.table.is_some()
+            && g.descriptor.table == placement.table
+        {
+            LocationKind::DataDir
+        } else {
+            placement.location
+        };
+        sets.push((
+            placement.table_dir.clone(),
+            SstableSet {
+                dir,
+                descriptor: g.descriptor,
+                components: g.components,
+                keyspace,
+                table,
+                table_id: placement.table_id,
+                index: placement.index.or(index),
+                node: None,
+                snapshot: placement.snapshot,
+                location,
+                schema_cql,
+                in_manifest,
+            },
+        ));
+    }
+
+    assign_nodes(&mut sets);
+    out.sets = sets.into_iter().map(|(_, s)| s).collect();
+    out.sets.sort_by(|a, b| {
+        (
+            &a.keyspace,
+            &a.table,
+            &a.node,
+            &a.dir,
+            &a.descriptor.generation,
+        )
+            .cmp(&(
+                &b.keyspace,
+                &b.table,
+                &b.node,
+                &b.dir,
+                &b.descriptor.generation,
+            ))
+    });
+    out.skipped.sort();
+    out.warnings.sort();
+    for m in &mut out.manifests {
+        m.missing.sort();
+        m.unlisted.sort();
+    }
+    out.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// (keyspace, table).
+type TableKey = (Option<String>, Option<String>);
+
+fn components_of(p: &Path) -> Vec<String> {
+    p.components()
+        .filter_map(|c| match c {
+            PathComponent::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Node detection: when the same (keyspace, table) sits in two table directories whose paths
+/// have the same depth and differ in exactly one directory above the keyspace directory
+/// (`node1/data/ks/tbl-id` and `node2/data/ks/tbl-id`), that directory names the node. Every set
+/// under a node directory found that way gets the node name.
+fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
+    let mut dirs_by_table: BTreeMap<TableKey, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for (table_dir, s) in sets.iter() {
+        dirs_by_table
+            .entry((s.keyspace.clone(), s.table.clone()))
+            .or_default()
+            .insert(components_of(table_dir));
+    }
+    // Node directories, as component lists (prefix + node name).
+    let mut node_dirs: BTreeSet<Vec<String>> = BTreeSet::new();
+    for dirs in dirs_by_table.values() {
+        let dirs: Vec<_> = dirs.iter().collect();
+        for (n, a) in dirs.iter().enumerate() {
+            for b in dirs.iter().skip(n + 1) {
+                if a.len() != b.len() {
+                    continue;
+                }
+                let mut diff = a
+                    .iter()
+                    .zip(b.iter())
+                    .enumerate()
+                    .filter(|(_, (x, y))| x != y);
+                let (Some((i, _)), None) = (diff.next(), diff.next()) else {
+                    continue;
+                };
+                // Above the keyspace directory.
+                if i + 2 < a.len() {
+                    node_dirs.insert(a.iter().take(i + 1).cloned().collect());
+                    node_dirs.insert(b.iter().take(i + 1).cloned().collect());
+                }
+            }
+        }
+    }
+    if node_dirs.is_empty() {
+        return;
+    }
+    for (table_dir, s) in sets.iter_mut() {
+        let comps = components_of(table_dir);
+        let best = node_dirs
+            .iter()
+            .filter(|n| n.len() + 2 <= comps.len() && comps.starts_with(n))
+            .max_by_key(|n| n.len());
+        s.node = best.and_then(|n| n.last().cloned());
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+mod tests {
+    use super::*;
+    use sstable_format::descriptor::Generation;
+    use sstable_format::Version;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    fn touch(path: &Path) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, b"x").unwrap();
+    }
+
+    fn set_files(dir: &Path, base: &str, comps: &[&str]) {
+        for c in comps {
+            touch(&dir.join(format!("{base}-{c}")));
+        }
+    }
+
+    const BIG: &[&str] = &["Data.db", "Index.db", "Statistics.db", "TOC.txt"];
+
+    fn data_names(d: &Discovery) -> Vec<String> {
+        d.sets
+            .iter()
+            .map(|s| file_name_str(s.data_path().unwrap()).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn data_dir_layout_and_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().join(format!("data/ks/tbl-{ID}"));
+        set_files(&t, "nb-10-big", BIG);
+        set_files(&t, "nb-2-big", BIG);
+        set_files(&t, "nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big", BIG);
+        set_files(&t, "tmp-nb-11-big", BIG);
+        set_files(&t, "nb-12-big", &["Index.db", "Statistics.db"]);
+        touch(&t.join("notes.txt"));
+        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            data_names(&d),
+            [
+                "nb-2-big-Data.db",
+                "nb-10-big-Data.db",
+                "nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big-Data.db"
+            ]
+        );
+        let s = &d.sets[0];
+        assert_eq!(s.keyspace.as_deref(), Some("ks"));
+        assert_eq!(s.table.as_deref(), Some("tbl"));
+        assert_eq!(s.table_id.as_deref(), Some(ID));
+        assert_eq!(s.location, LocationKind::DataDir);
+        assert_eq!(s.node, None);
+        assert_eq!(s.components.len(), 4);
+        assert!(s.is_supported());
+        let reasons: Vec<_> = d
+            .skipped
+            .iter()
+            .map(|k| {
+                (
+                    file_name_str(&k.path).unwrap().to_string(),
+                    k.reason.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons
+            .iter()
+            .any(|(p, r)| p == "nb-12-big-Index.db" && r.contains("no Data.db")));
+        assert!(reasons
+            .iter()
+            .any(|(p, r)| p == "notes.txt" && r.contains("not an sstable")));
+        assert!(reasons
+            .iter()
+            .any(|(p, r)| p == "tmp-nb-11-big-Data.db" && r.contains("temporary")));
+        let tables = d.tables();
+        assert_eq!(tables.len(), 1);
+        assert_eq!(tables[0].sets.len(), 3);
+    }
+
+    #[test]
+    fn txn_logs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().join(format!("ks/tbl-{ID}"));
+        for g in 1..=6 {
+            set_files(&t, &format!("nb-{g}-big"), BIG);
+        }
+        let abs = "/var/lib/cassandra/data/ks/tbl-0123456789abcdef0123456789abcdef";
+        // Unfinished compaction: 1 and 2 → 3; 3 is not to be read.
+        fs::write(
+            t.join("nb_txn_compaction_0b4a1d30-7e1c-11ee-9a8f-0d3b4d8e2c11.log"),
+            format!(
+                "ADD:[{abs}/nb-3-big,0,8][2613697295]\nREMOVE:[{abs}/nb-1-big,1700000000000,8][1]\nREMOVE:[{abs}/nb-2-big,1700000000000,8][2]\n"
+            ),
+        )
+        .unwrap();
+        // Committed compaction: 4 → 5; 4 is obsolete.
+        fs::write(
+            t.join("nb_txn_compaction_1b4a1d30-7e1c-11ee-9a8f-0d3b4d8e2c11.log"),
+            format!(
+                "ADD:[{abs}/nb-5-big,0,8][1]\nREMOVE:[{abs}/nb-4-big,1700000000000,8][2]\nCOMMIT:[,0,0][2613697295]\n"
+            ),
+        )
+        .unwrap();
+        // Aborted flush of 6 (5.0's name form).
+        fs::write(
+            t.join("bti-da_txn_flush_2b4a1d30-7e1c-11ee-9a8f-0d3b4d8e2c11.log"),
+            format!("add:[{abs}/nb-6-big,0,8][1]\nabort:[,0,0][2]\n"),
+        )
+        .unwrap();
+        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            data_names(&d),
+            ["nb-1-big-Data.db", "nb-2-big-Data.db", "nb-5-big-Data.db"]
+        );
+        let skipped: BTreeMap<_, _> = d
+            .skipped
+            .iter()
+            .map(|k| {
+                (
+                    file_name_str(&k.path).unwrap().to_string(),
+                    k.reason.as_str(),
+                )
+            })
+            .collect();
+        assert!(skipped["nb-3-big-Data.db"].contains("unfinished"));
+        assert!(skipped["nb-4-big-Data.db"].contains("obsolete"));
+        assert!(skipped["nb-6-big-Data.db"].contains("aborted"));
+        assert_eq!(skipped.len(), 3);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn snapshots_manifests_and_schema() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().join(format!("ks/tbl-{ID}"));
+        let s1 = t.join("snapshots/before-upgrade");
+        set_files(&s1, "mc-1-big", BIG);
+        set_files(&s1, "mc-3-big", BIG);
+        fs::write(
+            s1.join("manifest.json"),
+            r#"{"files":["mc-1-big-Data.db","mc-2-big-Data.db"]}"#,
+        )
+        .unwrap();
+        touch(&s1.join("schema.cql"));
+        // 4.1+ manifest with times and an index sub-directory.
+        let s2 = t.join("snapshots/daily");
+        set_files(&s2, "nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big", BIG);
+        set_files(
+            &s2.join(".tbl_v_idx"),
+            "nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big",
+            BIG,
+        );
+        fs::write(
+            s2.join("manifest.json"),
+            r#"{"files":["nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big-Data.db",".tbl_v_idx/nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big-Data.db"],"created_at":"2024-01-02T03:04:05.678Z","expires_at":null,"ephemeral":false}"#,
+        )
+        .unwrap();
+        // ScyllaDB's structured manifest.
+        let s3 = t.join("snapshots/scylla");
+        set_files(&s3, "me-3gdq_0bki_2cvk01yl83nj0tp5gh-big", BIG);
+        fs::write(
+            s3.join("manifest.json"),
+            r#"{"manifest":{"version":"1.0","scope":"node"},"node":{"host_id":"h","datacenter":"dc1","rack":"r1"},"snapshot":{"name":"scylla","created_at":1700000000,"expires_at":0},"table":{"keyspace_name":"ks","table_name":"tbl","table_id":"x"},"sstables":[{"id":"a","toc_name":"me-3gdq_0bki_2cvk01yl83nj0tp5gh-big-TOC.txt","data_size":1}]}"#,
+        )
+        .unwrap();
+        // Incremental backups.
+        set_files(&t.join("backups"), "nb-7-big", BIG);
+
+        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        assert_eq!(d.sets.len(), 5, "{:?}", data_names(&d));
+        let by_name = |n: &str, tag: Option<&str>| {
+            d.sets
+                .iter()
+                .find(|s| {
+                    file_name_str(s.data_path().unwrap()) == Some(n) && s.snapshot.as_deref() == tag
+                })
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        let a = by_name("mc-1-big-Data.db", Some("before-upgrade"));
+        assert_eq!(a.location, LocationKind::Snapshot);
+        assert_eq!(a.table.as_deref(), Some("tbl"));
+        assert_eq!(a.keyspace.as_deref(), Some("ks"));
+        assert_eq!(a.in_manifest, Some(true));
+        assert_eq!(a.schema_cql, Some(s1.join("schema.cql")));
+        let b = by_name("mc-3-big-Data.db", Some("before-upgrade"));
+        assert_eq!(b.in_manifest, Some(false));
+        let c = by_name("nb-3gdq_0bki_2cvk01yl83nj0tp5gh-big-Data.db", Some("daily"));
+        assert_eq!(c.in_manifest, Some(true));
+        assert_eq!(c.schema_cql, None);
+        let e = by_name(
+            "me-3gdq_0bki_2cvk01yl83nj0tp5gh-big-Data.db",
+            Some("scylla"),
+        );
+        assert_eq!(e.in_manifest, Some(true));
+        assert_eq!(e.descriptor.version, Some(Version::Me));
+        let f = by_name("nb-7-big-Data.db", None);
+        assert_eq!(f.location, LocationKind::Backups);
+        assert_eq!(f.table_id.as_deref(), Some(ID));
+        assert_eq!(f.in_manifest, None);
+
+        assert_eq!(d.manifests.len(), 3);
+        let m1 = d
+            .manifests
+            .iter()
+            .find(|m| m.path.starts_with(&s1))
+            .unwrap();
+        assert_eq!(m1.format, ManifestFormat::Files);
+        assert_eq!(m1.missing, [s1.join("mc-2-big-Data.db")]);
+        assert_eq!(m1.unlisted, [s1.join("mc-3-big-Data.db")]);
+        let m2 = d
+            .manifests
+            .iter()
+            .find(|m| m.path.starts_with(&s2))
+            .unwrap();
+        assert_eq!(m2.created_at.as_deref(), Some("2024-01-02T03:04:05.678Z"));
+        assert_eq!(m2.expires_at, None);
+        assert_eq!(m2.ephemeral, Some(false));
+        assert!(m2.missing.is_empty() && m2.unlisted.is_empty());
+        let m3 = d
+            .manifests
+            .iter()
+            .find(|m| m.path.starts_with(&s3))
+            .unwrap();
+        assert_eq!(m3.format, ManifestFormat::Scylla);
+        assert_eq!(m3.created_at.as_deref(), Some("1700000000"));
+        assert!(m3.missing.is_empty() && m3.unlisted.is_empty());
+
+        // The index set in the snapshot was skipped and reported.
+        assert!(d
+            .skipped
+            .iter()
+            .any(|k| k.path.starts_with(s2.join(".tbl_v_idx")) && k.reason.contains("tbl_v_idx")));
+        // ... or kept on request.
+        let d = discover_with(
+            &[tmp.path().to_path_buf()],
+            DiscoverOptions {
+                include_secondary_indexes: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(d.sets.len(), 6);
+        let ix = d.sets.iter().find(|s| s.index.is_some()).unwrap();
+        assert_eq!(ix.index.as_deref(), Some("tbl_v_idx"));
+        assert_eq!(ix.snapshot.as_deref(), Some("daily"));
+        assert_eq!(ix.in_manifest, Some(true));
+    }
+
+    #[test]
+    fn nodes_side_by_side() {
+        let tmp = tempfile::tempdir().unwrap();
+        for node in ["node1", "node2"] {
+            let t = tmp.path().join(format!("{node}/data/ks/tbl-{ID}"));
+            set_files(&t, "nb-1-big", BIG);
+        }
+        // A table only node2 has still gets its node.
+        set_files(
+            &tmp.path().join(format!("node2/data/ks/other-{ID}")),
+            "nb-4-big",
+            BIG,
+        );
+        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        let got: Vec<_> = d
+            .sets
+            .iter()
+            .map(|s| (s.table.clone().unwrap(), s.node.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("other".to_string(), Some("node2".to_string())),
+                ("tbl".to_string(), Some("node1".to_string())),
+                ("tbl".to_string(), Some("node2".to_string())),
+            ]
+        );
+        let tables = d.tables();
+        assert_eq!(tables.len(), 2);
+        assert_eq!(tables[1].sets.len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_legacy_names_and_unknown_versions() {
+        let real = tempfile::tempdir().unwrap();
+        let staged = tempfile::tempdir().unwrap();
+        // 2.1 names: keyspace and table from the name; a 2.1 index table is skipped.
+        let t = real.path().join("ks/tbl");
+        set_files(&t, "ks-tbl-ka-1", BIG);
+        set_files(&t, "ks-tbl.tbl_v_idx-ka-1", BIG);
+        set_files(&t, "Keyspace1-Standard1-ic-0", BIG);
+        for e in fs::read_dir(&t).unwrap() {
+            let e = e.unwrap();
+            std::os::unix::fs::symlink(e.path(), staged.path().join(e.file_name())).unwrap();
+        }
+        // A directory link loop must not hang discovery; a dangling link is reported.
+        std::os::unix::fs::symlink(staged.path(), staged.path().join("loop")).unwrap();
+        std::os::unix::fs::symlink(
+            real.path().join("gone"),
+            staged.path().join("nb-9-big-Data.db"),
+        )
+        .unwrap();
+        let d = discover(&[staged.path().to_path_buf()]).unwrap();
+        assert_eq!(d.sets.len(), 2, "{:?}", data_names(&d));
+        let ka = d
+            .sets
+            .iter()
+            .find(|s| s.descriptor.version == Some(Version::Ka))
+            .unwrap();
+        assert_eq!(ka.keyspace.as_deref(), Some("ks"));
+        assert_eq!(ka.table.as_deref(), Some("tbl"));
+        assert_eq!(ka.dir, staged.path());
+        assert_eq!(ka.descriptor.generation, Generation::Int(1));
+        let ic: Vec<_> = d.unsupported().collect();
+        assert_eq!(ic.len(), 1);
+        assert_eq!(ic[0].descriptor.version_str, "ic");
+        assert!(ic[0].unsupported_reason().is_some());
+        assert_eq!(ic[0].keyspace.as_deref(), Some("Keyspace1"));
+        assert!(d
+            .skipped
+            .iter()
+            .any(|k| k.reason.contains("secondary index")));
+        assert!(d
+            .skipped
+            .iter()
+            .any(|k| k.path.ends_with("nb-9-big-Data.db") && k.reason.contains("dangling")));
+        // Inputs may also be files, given twice.
+        let f = staged.path().join("ks-tbl-ka-1-Data.db");
+        let d = discover(&[f.clone(), f]).unwrap();
+        assert_eq!(d.sets.len(), 1);
+        assert_eq!(d.sets[0].components.len(), 1);
+        // A missing input is an error naming it.
+        let e = discover(&[staged.path().join("nope")]).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        assert!(discover(&[]).is_err());
+    }
+
+    fn corpus_root() -> Option<PathBuf> {
+        let root = std::env::var_os("SSTABLE_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
+            });
+        if root.join("CATALOG.tsv").is_file() {
+            return Some(root);
+        }
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus not found at {} (set SSTABLE_CORPUS)",
+            root.display()
+        );
+        eprintln!("corpus not found at {}: skipping", root.display());
+        None
+    }
+
+    #[test]
+    fn whole_corpus_one_set_per_catalog_row() {
+        let Some(root) = corpus_root() else { return };
+        let catalog = fs::read_to_string(root.join("CATALOG.tsv")).unwrap();
+        let d = discover(std::slice::from_ref(&root)).unwrap();
+        let root = std::path::absolute(&root).unwrap();
+        let mut rows = 0;
+        for line in catalog.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            rows += 1;
+            let cols: Vec<&str> = line.split('\t').collect();
+            let pattern = cols[0];
+            let version = cols[4];
+            let data = root.join(pattern.replace('*', "Data.db"));
+            let matching: Vec<_> = d
+                .sets
+                .iter()
+                .filter(|s| s.data_path() == Some(data.as_path()))
+                .collect();
+            assert_eq!(matching.len(), 1, "{pattern}");
+            let s = matching[0];
+            assert_eq!(s.descriptor.version_str, version, "{pattern}");
+            let expected: BTreeSet<String> = cols[9].split_whitespace().map(String::from).collect();
+            let found: BTreeSet<String> = s.components.keys().map(|c| c.suffix()).collect();
+            assert_eq!(found, expected, "{pattern}");
+            if cols[5] == "bti" {
+                assert_eq!(
+                    s.descriptor.reading_format(),
+                    Some(sstable_format::FormatKind::Bti),
+                    "{pattern}"
+                );
+            }
+        }
+        assert_eq!(d.sets.len(), rows, "one set per catalog row");
+        // The corpus holds no node copies side by side.
+        let nodes: Vec<_> = d.sets.iter().filter_map(|s| s.node.as_deref()).collect();
+        assert!(nodes.is_empty(), "{nodes:?}");
+        // Only the `ic` set is of a version this crate does not read.
+        let unsupported: Vec<_> = d
+            .unsupported()
+            .map(|s| s.descriptor.version_str.clone())
+            .collect();
+        assert_eq!(unsupported, ["ic"]);
+        // The sets without Data.db are reported.
+        let no_data: Vec<_> = d
+            .skipped
+            .iter()
+            .filter(|k| k.reason.contains("no Data.db"))
+            .map(|k| k.path.strip_prefix(&root).unwrap().to_path_buf())
+            .collect();
+        // write_wide_partitions (Data.db not obtainable), badcompression and badtoc (TOC or
+        // CompressionInfo only).
+        let dirs: BTreeSet<_> = no_data.iter().filter_map(|p| p.parent()).collect();
+        assert_eq!(
+            dirs.into_iter().collect::<Vec<_>>(),
+            [
+                Path::new("scylla/sstables/3.x/uncompressed/write_wide_partitions"),
+                Path::new("scylla/sstables/badcompression"),
+                Path::new("scylla/sstables/badtoc"),
+            ]
+        );
+        assert_eq!(no_data.len(), 7, "{no_data:?}");
+    }
+}

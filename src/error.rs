@@ -1,0 +1,65 @@
+//! The error type of the `sstable-lake` crate: every failure names the file it is about.
+
+use std::path::PathBuf;
+
+/// Errors of discovery, planning and the commands.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file's bytes (or name) did not parse.
+    #[error("{}: {source}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What the parser found.
+        source: sstable_format::Error,
+    },
+    /// The inputs given to discovery are unusable (none given, or not files or directories).
+    #[error("{}: {message}", path.display())]
+    Discovery {
+        /// The input concerned.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Shorthand for an [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_file() {
+        let e = Error::io(
+            "/x/nb-1-big-Data.db",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        );
+        assert_eq!(e.to_string(), "/x/nb-1-big-Data.db: gone");
+        let e = Error::Format {
+            path: "/x/pa-1-big-Data.db".into(),
+            source: "pa".parse::<sstable_format::Version>().unwrap_err(),
+        };
+        assert!(e
+            .to_string()
+            .starts_with("/x/pa-1-big-Data.db: unsupported"));
+    }
+}
