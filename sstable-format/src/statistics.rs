@@ -895,3 +895,363 @@ fn read_stats(mut c: Cursor<'_>, version: Version) -> Result<Stats> {
         token_space_coverage,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+mod tests {
+    use super::*;
+    use crate::cursor::encode_uvint;
+
+    fn utf(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    fn vstr(out: &mut Vec<u8>, s: &[u8]) {
+        encode_uvint(s.len() as u64, out);
+        out.extend_from_slice(s);
+    }
+
+    fn validation() -> Vec<u8> {
+        let mut v = Vec::new();
+        utf(&mut v, "org.apache.cassandra.dht.Murmur3Partitioner");
+        v.extend_from_slice(&0.01f64.to_be_bytes());
+        v
+    }
+
+    fn compaction(version: Version) -> Vec<u8> {
+        let mut v = Vec::new();
+        if version.has_compaction_ancestors() {
+            v.extend_from_slice(&1i32.to_be_bytes());
+            v.extend_from_slice(&7i32.to_be_bytes());
+        }
+        v.extend_from_slice(&3i32.to_be_bytes());
+        v.extend_from_slice(&[1, 2, 3]);
+        v
+    }
+
+    fn stats(version: Version) -> Vec<u8> {
+        let mut v = Vec::new();
+        // partition sizes: bucket offsets [1, 2], buckets [0, 3, 0] (the last is overflow)
+        v.extend_from_slice(&3i32.to_be_bytes());
+        for (o, c) in [(1i64, 0i64), (1, 3), (2, 0)] {
+            v.extend_from_slice(&o.to_be_bytes());
+            v.extend_from_slice(&c.to_be_bytes());
+        }
+        // cells per partition: one bucket (overflow) with a count
+        v.extend_from_slice(&1i32.to_be_bytes());
+        v.extend_from_slice(&1i64.to_be_bytes());
+        v.extend_from_slice(&2i64.to_be_bytes());
+        v.extend_from_slice(&5i64.to_be_bytes()); // commit log segment
+        v.extend_from_slice(&6i32.to_be_bytes()); // position
+        v.extend_from_slice(&100i64.to_be_bytes());
+        v.extend_from_slice(&200i64.to_be_bytes());
+        if version.has_uint_deletion_time() {
+            v.extend_from_slice(&3_000_000_000u32.to_be_bytes());
+            v.extend_from_slice(&u32::MAX.to_be_bytes());
+        } else {
+            if version.has_serialization_header() {
+                v.extend_from_slice(&1_000i32.to_be_bytes());
+            }
+            v.extend_from_slice(&i32::MAX.to_be_bytes());
+        }
+        if version.has_serialization_header() {
+            v.extend_from_slice(&0i32.to_be_bytes());
+            v.extend_from_slice(&60i32.to_be_bytes());
+        }
+        v.extend_from_slice(&0.5f64.to_be_bytes());
+        // tombstone histogram with one bin
+        v.extend_from_slice(&100i32.to_be_bytes());
+        v.extend_from_slice(&1i32.to_be_bytes());
+        if version.has_uint_deletion_time() {
+            v.extend_from_slice(&1_000i64.to_be_bytes());
+            v.extend_from_slice(&4i32.to_be_bytes());
+        } else {
+            v.extend_from_slice(&1_000f64.to_be_bytes());
+            v.extend_from_slice(&4i64.to_be_bytes());
+        }
+        v.extend_from_slice(&2i32.to_be_bytes()); // level
+        v.extend_from_slice(&9i64.to_be_bytes()); // repaired at
+        let improved = |v: &mut Vec<u8>| {
+            encode_uvint(1, v);
+            vstr(v, b"Int32Type");
+            // start: INCL_START, 1 value; header 0, then 4 bytes
+            v.push(1);
+            v.extend_from_slice(&1u16.to_be_bytes());
+            v.push(0);
+            v.extend_from_slice(&1i32.to_be_bytes());
+            // end: INCL_END, no values
+            v.push(6);
+            v.extend_from_slice(&0u16.to_be_bytes());
+        };
+        if version.has_legacy_min_max() {
+            v.extend_from_slice(&1i32.to_be_bytes());
+            v.extend_from_slice(&[0, 1, 0xaa]);
+            v.extend_from_slice(&0i32.to_be_bytes());
+        } else {
+            improved(&mut v);
+        }
+        v.push(0); // has legacy counter shards
+        if version.has_serialization_header() {
+            v.extend_from_slice(&10i64.to_be_bytes());
+            v.extend_from_slice(&11i64.to_be_bytes());
+        }
+        if version.has_commit_log_lower_bound() {
+            v.extend_from_slice(&[0; 12]);
+        }
+        if version.has_commit_log_intervals() {
+            v.extend_from_slice(&1i32.to_be_bytes());
+            v.extend_from_slice(&[0; 24]);
+        }
+        if version.has_pending_repair() {
+            v.push(1);
+            v.extend_from_slice(&[0x11; 16]);
+            v.push(1);
+        }
+        if version.has_originating_host_id() {
+            v.push(0);
+        }
+        if version.has_improved_min_max() {
+            v.push(1);
+            if version.has_legacy_min_max() {
+                improved(&mut v);
+            }
+            vstr(&mut v, b"k1");
+            vstr(&mut v, b"k9");
+        }
+        if version.has_token_space_coverage() {
+            v.extend_from_slice(&0.25f64.to_be_bytes());
+            v.extend_from_slice(&[0; 8]); // serializedSize() padding
+        }
+        v
+    }
+
+    fn header() -> Vec<u8> {
+        let mut v = Vec::new();
+        encode_uvint(10, &mut v);
+        encode_uvint(-1i64 as u64, &mut v); // wraps to EPOCH - 1 in 32 bits
+        encode_uvint(0, &mut v);
+        vstr(&mut v, b"Int32Type");
+        encode_uvint(1, &mut v);
+        vstr(&mut v, b"ReversedType(UTF8Type)");
+        encode_uvint(0, &mut v);
+        encode_uvint(3, &mut v);
+        vstr(&mut v, b"m");
+        vstr(&mut v, b"MapType(Int32Type,Int32Type)");
+        vstr(&mut v, b"a");
+        vstr(&mut v, b"Int32Type");
+        vstr(&mut v, b"b");
+        vstr(&mut v, b"FrozenType(ListType(Int32Type))");
+        v
+    }
+
+    fn file(version: Version) -> Vec<u8> {
+        let mut bodies = vec![
+            (0i32, validation()),
+            (1, compaction(version)),
+            (2, stats(version)),
+        ];
+        if version.has_serialization_header() {
+            bodies.push((3, header()));
+        }
+        let crc = version.has_metadata_checksum();
+        let mut out = Vec::new();
+        out.extend_from_slice(&(bodies.len() as i32).to_be_bytes());
+        if crc {
+            out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
+        }
+        let table_len = bodies.len() * 8 + if crc { 4 } else { 0 };
+        let mut offset = out.len() + table_len;
+        let mut table = Vec::new();
+        for (t, b) in &bodies {
+            table.extend_from_slice(&t.to_be_bytes());
+            table.extend_from_slice(&(offset as i32).to_be_bytes());
+            offset += b.len() + if crc { 4 } else { 0 };
+        }
+        let mut running = out[..4].to_vec();
+        running.extend_from_slice(&table);
+        out.extend_from_slice(&table);
+        if crc {
+            out.extend_from_slice(&crc32fast::hash(&running).to_be_bytes());
+        }
+        for (_, b) in &bodies {
+            out.extend_from_slice(b);
+            if crc {
+                out.extend_from_slice(&crc32fast::hash(b).to_be_bytes());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn parses_every_version() {
+        for v in Version::ALL {
+            if v == Version::Jb {
+                assert!(matches!(
+                    Statistics::parse(&[], v),
+                    Err(Error::UnsupportedVersion { .. })
+                ));
+                continue;
+            }
+            let s = Statistics::parse(&file(v), v).unwrap_or_else(|e| panic!("{v}: {e}"));
+            let val = s.validation.unwrap();
+            assert_eq!(val.partitioner_name(), "Murmur3Partitioner");
+            assert_eq!(s.compaction.unwrap().cardinality, vec![1, 2, 3]);
+            let st = s.stats.unwrap();
+            assert_eq!((st.min_timestamp, st.max_timestamp), (100, 200));
+            assert_eq!(st.partition_sizes.count(), 3);
+            // Pair i stores bucket i's lower bound: bucket 1's upper bound is 2.
+            assert_eq!(st.partition_sizes.offsets, vec![1, 2]);
+            assert_eq!(st.partition_sizes.mean(), Some(2));
+            assert_eq!(st.partition_sizes.max(), Some(2));
+            assert!(st.cells_per_partition.is_overflowed());
+            assert_eq!(st.cells_per_partition.mean(), None);
+            assert_eq!(st.tombstone_histogram.bins, vec![(1000.0, 4)]);
+            assert_eq!((st.sstable_level, st.repaired_at), (2, 9));
+            assert_eq!(st.max_local_deletion_time, None);
+            if v.has_uint_deletion_time() {
+                assert_eq!(st.min_local_deletion_time, Some(3_000_000_000));
+            } else if v.has_serialization_header() {
+                assert_eq!(st.min_local_deletion_time, Some(1_000));
+            } else {
+                assert_eq!(st.min_local_deletion_time, None);
+            }
+            assert_eq!(st.legacy_min_clustering.is_some(), v.has_legacy_min_max());
+            if v.has_improved_min_max() {
+                let cov = st.covered_clustering.unwrap();
+                assert_eq!(cov.types, vec![CqlType::Int]);
+                assert_eq!(cov.start.kind(), Some(BoundKind::InclStartBound));
+                assert_eq!(cov.start.values, vec![Some(vec![0, 0, 0, 1])]);
+                assert_eq!(cov.end.kind(), Some(BoundKind::InclEndBound));
+                assert_eq!(st.first_key.as_deref(), Some(&b"k1"[..]));
+                assert_eq!(st.has_partition_level_deletions, Some(true));
+            } else {
+                assert!(st.covered_clustering.is_none() && st.first_key.is_none());
+            }
+            assert_eq!(
+                st.token_space_coverage.is_some(),
+                v.has_token_space_coverage()
+            );
+            if v.has_pending_repair() {
+                assert_eq!(st.pending_repair, Some(Uuid([0x11; 16])));
+                assert_eq!(st.is_transient, Some(true));
+            }
+            assert_eq!(s.header.is_some(), v.has_serialization_header());
+            if let Some(h) = s.header {
+                assert_eq!(h.encoding_stats.min_timestamp, TIMESTAMP_EPOCH + 10);
+                let ldt = i64::from(DELETION_TIME_EPOCH) - 1;
+                assert_eq!(h.encoding_stats.min_local_deletion_time, ldt);
+                assert_eq!(
+                    h.clustering_types,
+                    vec![CqlType::Reversed(Box::new(CqlType::Text))]
+                );
+                let names: Vec<_> = h.regular_columns.iter().map(|c| c.name_str()).collect();
+                assert_eq!(names, ["m", "a", "b"], "file order kept");
+                let ordered: Vec<_> = h
+                    .ordered_columns(false)
+                    .iter()
+                    .map(|c| c.name_str())
+                    .collect();
+                assert_eq!(ordered, ["a", "b", "m"], "simple first, stable");
+                assert!(h.ordered_columns(true).is_empty());
+                h.layout(v).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_input_errors() {
+        for v in [
+            Version::Ka,
+            Version::Mc,
+            Version::Nb,
+            Version::Nc,
+            Version::Oa,
+        ] {
+            let f = file(v);
+            for n in 0..f.len() {
+                assert!(Statistics::parse(&f[..n], v).is_err(), "{v} prefix {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn corrupt_input_never_panics() {
+        for v in [Version::La, Version::Me, Version::Na, Version::Oa] {
+            let f = file(v);
+            for i in 0..f.len() {
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut g = f.clone();
+                    g[i] ^= x;
+                    let _ = Statistics::parse(&g, v);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checksums_are_verified() {
+        let f = file(Version::Nb);
+        let last = f.len() - 1;
+        let mut g = f.clone();
+        g[last] ^= 1; // the header's CRC
+        assert!(matches!(
+            Statistics::parse(&g, Version::Nb),
+            Err(Error::ChecksumMismatch { .. })
+        ));
+        let mut g = f.clone();
+        g[9] ^= 1; // inside the offsets table: caught by the table CRC or the offset checks
+        assert!(Statistics::parse(&g, Version::Nb).is_err());
+        let mut g = f;
+        g[4] ^= 1; // the count's CRC
+        assert!(matches!(
+            Statistics::parse(&g, Version::Nb),
+            Err(Error::ChecksumMismatch { offset: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn bad_tables() {
+        // Unknown metadata type.
+        let mut f = Vec::new();
+        f.extend_from_slice(&1i32.to_be_bytes());
+        f.extend_from_slice(&9i32.to_be_bytes());
+        f.extend_from_slice(&12i32.to_be_bytes());
+        assert!(Statistics::parse(&f, Version::Mc).is_err());
+        // Offset past the end, negative count.
+        let mut f = Vec::new();
+        f.extend_from_slice(&1i32.to_be_bytes());
+        f.extend_from_slice(&0i32.to_be_bytes());
+        f.extend_from_slice(&1000i32.to_be_bytes());
+        assert!(Statistics::parse(&f, Version::Mc).is_err());
+        assert!(Statistics::parse(&(-1i32).to_be_bytes(), Version::Mc).is_err());
+        // Non-zero bytes after the stats body are rejected, zero padding is not.
+        let mut s = stats(Version::Mc);
+        s.push(0);
+        assert!(read_stats(Cursor::new(&s, COMPONENT), Version::Mc).is_ok());
+        s.push(1);
+        assert!(read_stats(Cursor::new(&s, COMPONENT), Version::Mc).is_err());
+    }
+
+    #[test]
+    fn histogram_helpers() {
+        let h = EstimatedHistogram::default();
+        assert_eq!((h.count(), h.mean(), h.max()), (0, None, Some(0)));
+        let h = EstimatedHistogram {
+            offsets: vec![10, 20, 30],
+            buckets: vec![1, 0, 2, 0],
+        };
+        assert_eq!(h.count(), 3);
+        assert_eq!(h.mean(), Some(24)); // ceil((10 + 60) / 3)
+        assert_eq!(h.max(), Some(30));
+    }
+
+    #[test]
+    fn uuid_display() {
+        let u = Uuid([
+            0xe0, 0x0b, 0xdc, 0xa2, 0x5a, 0x85, 0x11, 0xf1, 0xb9, 0x7d, 0x4a, 0x36, 0x47, 0x96,
+            0x22, 0x50,
+        ]);
+        assert_eq!(u.to_string(), "e00bdca2-5a85-11f1-b97d-4a3647962250");
+    }
+}
