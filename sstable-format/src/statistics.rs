@@ -199,10 +199,10 @@ impl TombstoneHistogram {
     fn read(c: &mut Cursor<'_>, version: Version) -> Result<TombstoneHistogram> {
         const WHAT: &str = "tombstone histogram";
         if version.has_uint_deletion_time() {
-            // 5.0.x TombstoneHistogram.HistogramSerializer: int maxBin, int size, then size x
-            // (long point, int count); serializedSize() counts 16 bytes per bin, so the body
-            // may end in zero padding (checked on the real oa/da files: maxBin and size come
-            // first, as in the legacy encoding).
+            // 5.0 TombstoneHistogram.HistogramSerializer: int maxBin, int size, then size x
+            // (long point, int count). Its serializedSize() counts 16 bytes per bin, so the
+            // pre-sized STATS body ends in 4 zero bytes per bin (read_stats accepts them). The
+            // corpus's oa/da files have empty histograms, so the bin layout is from the code.
             let max_bin = c.read_i32(WHAT)?;
             let n = c.read_len_i32(WHAT)?;
             if n.saturating_mul(12) > c.remaining() {

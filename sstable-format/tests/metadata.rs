@@ -361,6 +361,15 @@ fn header_columns_partition_simple_first() {
         else {
             continue;
         };
+        let all = std::iter::once(&h.partition_key_type)
+            .chain(&h.clustering_types)
+            .chain(h.static_columns.iter().map(|c| &c.ty))
+            .chain(h.regular_columns.iter().map(|c| &c.ty));
+        for t in all {
+            if t.to_string().contains('\'') {
+                eprintln!("{}: custom type {t}", e.pattern);
+            }
+        }
         for statics in [false, true] {
             let file = if statics {
                 &h.static_columns
