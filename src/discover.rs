@@ -223,7 +223,7 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
         if meta.is_dir() {
             walk(&abs, &mut files, &mut visited, &mut broken)?;
         } else if meta.is_file() {
-            files.insert(abs);
+            add_set_of_file(&abs, &mut files)?;
         } else {
             return Err(Error::Discovery {
                 path: abs,
@@ -235,6 +235,27 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
     out.skipped.extend(broken);
     out.skipped.sort();
     Ok(out)
+}
+
+/// A file given by name stands for its whole set: the sibling files with the same set prefix
+/// (`nb-1-big-Data.db` brings `nb-1-big-Statistics.db`...). Other files are taken alone.
+fn add_set_of_file(file: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parsed = Descriptor::parse_file_name(name).ok().flatten();
+    let (Some((descriptor, _)), Some(dir)) = (parsed, file.parent()) else {
+        files.insert(file.to_path_buf());
+        return Ok(());
+    };
+    let prefix = format!("{}-", descriptor.base_name());
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let sibling = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if sibling.starts_with(&prefix) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            files.insert(path);
+        }
+    }
+    files.insert(file.to_path_buf());
+    Ok(())
 }
 
 fn walk(
@@ -1134,11 +1155,14 @@ mod tests {
             .skipped
             .iter()
             .any(|k| k.path.ends_with("nb-9-big-Data.db") && k.reason.contains("dangling")));
-        // Inputs may also be files, given twice.
+        // Inputs may also be files, given twice: a file stands for its whole set.
         let f = staged.path().join("ks-tbl-ka-1-Data.db");
         let d = discover(&[f.clone(), f]).unwrap();
         assert_eq!(d.sets.len(), 1);
-        assert_eq!(d.sets[0].components.len(), 1);
+        assert_eq!(d.sets[0].components.len(), BIG.len());
+        assert!(d.sets[0]
+            .components
+            .contains_key(&ComponentName::Statistics));
         // A missing input is an error naming it.
         let e = discover(&[staged.path().join("nope")]).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");

@@ -30,6 +30,45 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Invalid command-line arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// No SSTable was found under the inputs.
+    #[error("no SSTables found under {}", display_paths(.0))]
+    NothingFound(Vec<PathBuf>),
+    /// Writing the output failed.
+    #[error("writing the output: {0}")]
+    Stdout(std::io::Error),
+    /// The schema is missing, or disagrees with the SSTables.
+    #[error("{0}")]
+    Schema(String),
+    /// Valid input that this version does not handle yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A set lacks a component it needs.
+    #[error("{set}: missing {component}")]
+    MissingComponent {
+        /// The set (its Data.db path or base name).
+        set: String,
+        /// The missing component.
+        component: &'static str,
+    },
+    /// Several sets failed; the first error is shown.
+    #[error("{count} SSTable sets failed; first: {first}")]
+    Several {
+        /// How many failed.
+        count: usize,
+        /// The first failure.
+        first: Box<Error>,
+    },
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Error {

@@ -9,6 +9,7 @@
 //! Layout: one module per on-disk component ([`statistics`], [`compression_info`], [`toc`],
 //! [`digest`], [`scylla`], [`data`]...), plus the shared pieces: [`cursor`] (checked reads and
 //! vints), [`version`] (format capabilities, dispatched once), [`types`] (CQL type trees).
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, unit/golden/integration tests, and the
+# corpus canon check of `dump` against the expected rows of every SSTable set.
+# Installs nothing system-wide beyond what it needs; safe to run on a fresh machine with Rust.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SSTABLE_CORPUS="${SSTABLE_CORPUS:-$PWD/../shared/corpus}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+if [ ! -f "$SSTABLE_CORPUS/CATALOG.tsv" ]; then
+  echo "corpus not found at $SSTABLE_CORPUS (set SSTABLE_CORPUS)" >&2
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo build (the binary the canon check runs)"
+cargo build --locked --bin sstable-lake
+
+step "cargo test"
+cargo test --workspace --locked
+
+if [ -f "$SSTABLE_CORPUS/canon/run_all.sh" ]; then
+  step "corpus canon: dump vs expected rows"
+  scripts/canon.sh target/debug/sstable-lake
+fi

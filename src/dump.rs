@@ -1,0 +1,621 @@
+//! `sstable-lake dump`: the rows of the tables under the given paths as JSON Lines, in the
+//! encoding of Cassandra's `SELECT JSON`, with `keyspace`, `table` and `token` beside the
+//! columns; or, with `--raw`, what is on disk (cells with timestamps, TTLs, tombstones).
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use sstable_format::data::{Cell, CellKind, DataReader, DeletionTime, Row, Unfiltered};
+use sstable_format::key::split_partition_key;
+use sstable_format::partitioner::{Partitioner, Token};
+use sstable_format::reconcile::{effective_deletion, live_row, Now};
+use sstable_format::schema::Schema;
+use sstable_format::value::{assemble_multi_cell, decode_value};
+use sstable_format::CqlType;
+
+use crate::cli::DumpPlan;
+use crate::discover::{discover, SstableSet};
+use crate::error::Error;
+use crate::json::{write_json_string, write_value};
+use crate::sstable::OpenedSet;
+use crate::table::{SetMapping, TableView};
+
+/// Runs `dump`.
+pub fn run(plan: &DumpPlan) -> Result<(), Error> {
+    let discovery = discover(&plan.paths)?;
+    for s in &discovery.skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    if discovery.sets.is_empty() {
+        return Err(Error::NothingFound(plan.paths.clone()));
+    }
+    let user_schema = match &plan.schema {
+        Some(p) => Some(read_schema(p)?),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut stats = DumpStats::default();
+    for set in &discovery.sets {
+        dump_set(set, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+    }
+    out.flush().map_err(Error::Stdout)?;
+    eprintln!(
+        "dump: {} sstable(s), {} partition(s), {} row(s) out",
+        stats.sstables, stats.partitions, stats.rows
+    );
+    Ok(())
+}
+
+/// Counters of one run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DumpStats {
+    /// SSTables read.
+    pub sstables: u64,
+    /// Partitions read.
+    pub partitions: u64,
+    /// Rows written.
+    pub rows: u64,
+}
+
+fn read_schema(path: &Path) -> Result<Schema, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Schema::parse(&text).map_err(|source| Error::Format {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Resolves the table's view: `schema.cql` beside the set, else `--schema`, else the header.
+fn resolve_view(
+    set: &SstableSet,
+    opened: &OpenedSet,
+    user_schema: Option<&Schema>,
+) -> Result<TableView, Error> {
+    let header = opened.statistics.header.as_ref().ok_or_else(|| {
+        Error::Schema(format!(
+            "{}: no serialization header (format {}): a schema is needed",
+            opened.data_path.display(),
+            opened.version
+        ))
+    })?;
+    let beside = match &set.schema_cql {
+        Some(p) => Some(read_schema(p)?),
+        None => None,
+    };
+    for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
+        let table = set
+            .table
+            .as_deref()
+            .and_then(|t| schema.table(set.keyspace.as_deref(), t))
+            .or_else(|| schema.only_table());
+        if let Some(t) = table {
+            return Ok(TableView::from_schema(t, set.keyspace.as_deref()));
+        }
+    }
+    if let Some(schema) = beside.as_ref().or(user_schema) {
+        if !schema.tables.is_empty() {
+            return Err(Error::Schema(format!(
+                "the schema has no table {}.{} (it has: {})",
+                set.keyspace.as_deref().unwrap_or("?"),
+                set.table.as_deref().unwrap_or("?"),
+                schema
+                    .tables
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let view = TableView::from_header(
+        header,
+        set.keyspace.as_deref().unwrap_or("?"),
+        set.table.as_deref().unwrap_or("?"),
+    );
+    eprintln!(
+        "note: no schema for {}.{}: column names come from the SSTable header; key and clustering columns are named key, key2.., column1..",
+        view.keyspace, view.table
+    );
+    Ok(view)
+}
+
+fn dump_set(
+    set: &SstableSet,
+    user_schema: Option<&Schema>,
+    plan: &DumpPlan,
+    out: &mut impl Write,
+    stats: &mut DumpStats,
+) -> Result<(), Error> {
+    let opened = OpenedSet::open(set)?;
+    if opened.version.is_legacy_layout() {
+        return Err(Error::Unsupported(format!(
+            "{}: format {} (Cassandra 2.x) is not decoded yet",
+            opened.data_path.display(),
+            opened.version
+        )));
+    }
+    let view = resolve_view(set, &opened, user_schema)?;
+    let header = opened
+        .statistics
+        .header
+        .as_ref()
+        .ok_or_else(|| Error::Schema("no header".into()))?;
+    let mapping = view.map_header(opened.version, header)?;
+    let partitioner = opened.partitioner()?;
+    let reader = DataReader::new(opened.source()?, mapping.layout.clone());
+    stats.sstables += 1;
+    let wrap = |source| Error::Format {
+        path: opened.data_path.clone(),
+        source,
+    };
+    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
+    w.run(reader, plan.raw, out, stats).map_err(|e| match e {
+        WriteError::Format(source) => wrap(source),
+        WriteError::Io(e) => Error::Stdout(e),
+    })
+}
+
+enum WriteError {
+    Format(sstable_format::Error),
+    Io(std::io::Error),
+}
+
+impl From<sstable_format::Error> for WriteError {
+    fn from(e: sstable_format::Error) -> Self {
+        WriteError::Format(e)
+    }
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// Turns decoded partitions into JSON lines, reusing its buffers.
+struct RowWriter<'v> {
+    view: &'v TableView,
+    mapping: &'v SetMapping,
+    partitioner: Partitioner,
+    now: Now,
+    /// `{"keyspace":..,"table":..,"token":..,<partition key columns>` of the current partition.
+    prefix: String,
+    /// Values of the current row: JSON text per output column (ranges into `vals`).
+    vals: String,
+    slots: Vec<Option<(usize, usize)>>,
+    /// Values of the current partition's live static row.
+    static_vals: String,
+    static_slots: Vec<Option<(usize, usize)>>,
+    line: String,
+}
+
+impl<'v> RowWriter<'v> {
+    fn new(
+        view: &'v TableView,
+        mapping: &'v SetMapping,
+        partitioner: Partitioner,
+        now: Now,
+    ) -> Self {
+        let n = view.columns.len();
+        RowWriter {
+            view,
+            mapping,
+            partitioner,
+            now,
+            prefix: String::new(),
+            vals: String::new(),
+            slots: vec![None; n],
+            static_vals: String::new(),
+            static_slots: vec![None; n],
+            line: String::new(),
+        }
+    }
+
+    fn run<S: sstable_format::DataSource>(
+        &mut self,
+        mut reader: DataReader<S>,
+        raw: bool,
+        out: &mut impl Write,
+        stats: &mut DumpStats,
+    ) -> Result<(), WriteError> {
+        loop {
+            let (key, deletion) = match reader.next_partition()? {
+                Some(p) => (p.key.to_vec(), p.deletion),
+                None => return Ok(()),
+            };
+            stats.partitions += 1;
+            self.start_partition(&key)?;
+            if raw {
+                self.raw_partition(&key, deletion, &mut reader, out)?;
+                continue;
+            }
+            let mut open_range: Option<DeletionTime> = None;
+            let mut emitted = false;
+            let mut has_static = false;
+            while let Some(u) = reader.next_unfiltered()? {
+                match u {
+                    Unfiltered::Marker(m) => {
+                        if m.kind.is_close() {
+                            open_range = None;
+                        }
+                        if let Some(o) = m.open {
+                            open_range = Some(o);
+                        }
+                    }
+                    Unfiltered::Row(row) => {
+                        let d = effective_deletion(deletion, open_range, &row);
+                        if row.is_static {
+                            has_static = self.static_row(&row, d)?;
+                        } else if self.clustered_row(&row, d)? {
+                            self.emit(Some(&row), out)?;
+                            stats.rows += 1;
+                            emitted = true;
+                        }
+                    }
+                }
+            }
+            if !emitted && has_static {
+                // A partition with only static data is one row, its clustering and regular
+                // columns null (static-compact tables: the CQL row itself).
+                self.slots.iter_mut().for_each(|s| *s = None);
+                self.emit(None, out)?;
+                stats.rows += 1;
+            }
+        }
+    }
+
+    fn start_partition(&mut self, key: &[u8]) -> Result<(), WriteError> {
+        self.prefix.clear();
+        self.prefix.push_str("{\"keyspace\":");
+        write_json_string(&mut self.prefix, &self.view.keyspace);
+        self.prefix.push_str(",\"table\":");
+        write_json_string(&mut self.prefix, &self.view.table);
+        self.prefix.push_str(",\"token\":");
+        match self.partitioner.token(key) {
+            Token::Long(t) => self.prefix.push_str(&t.to_string()),
+            Token::Big(t) => self.prefix.push_str(&t.to_string()),
+            Token::Bytes(b) => {
+                self.prefix.push_str("\"0x");
+                push_hex(&mut self.prefix, &b);
+                self.prefix.push('"');
+            }
+        }
+        let parts = split_partition_key(key, self.view.partition_key.len())?;
+        for (col, bytes) in self.view.partition_key.iter().zip(parts) {
+            self.prefix.push(',');
+            write_json_string(&mut self.prefix, &col.name);
+            self.prefix.push(':');
+            let v = decode_value(&col.ty, bytes)?;
+            write_value(&mut self.prefix, &v);
+        }
+        self.static_vals.clear();
+        self.static_slots.iter_mut().for_each(|s| *s = None);
+        Ok(())
+    }
+
+    /// Collects the live static cells; returns whether any is live.
+    fn static_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
+        let live = live_row(row, d, self.now);
+        self.static_vals.clear();
+        self.static_slots.iter_mut().for_each(|s| *s = None);
+        fill_values(
+            &live.cells,
+            &self.mapping.statics,
+            &mut self.static_vals,
+            &mut self.static_slots,
+        )?;
+        Ok(!live.cells.is_empty())
+    }
+
+    /// Collects the live regular cells; returns whether the row is live.
+    fn clustered_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
+        let live = live_row(row, d, self.now);
+        if !live.is_live() {
+            return Ok(false);
+        }
+        self.vals.clear();
+        self.slots.iter_mut().for_each(|s| *s = None);
+        fill_values(
+            &live.cells,
+            &self.mapping.regulars,
+            &mut self.vals,
+            &mut self.slots,
+        )?;
+        Ok(true)
+    }
+
+    fn emit(&mut self, row: Option<&Row<'_>>, out: &mut impl Write) -> Result<(), WriteError> {
+        self.line.clear();
+        self.line.push_str(&self.prefix);
+        for (i, col) in self.view.clustering.iter().enumerate() {
+            self.line.push(',');
+            write_json_string(&mut self.line, &col.name);
+            self.line.push(':');
+            match row.and_then(|r| r.clustering.get(i).copied().flatten()) {
+                Some(bytes) => write_value(&mut self.line, &decode_value(&col.ty, bytes)?),
+                None => self.line.push_str("null"),
+            }
+        }
+        for (i, col) in self.view.columns.iter().enumerate() {
+            self.line.push(',');
+            write_json_string(&mut self.line, &col.name);
+            self.line.push(':');
+            let text = match (
+                self.slots.get(i).copied().flatten(),
+                self.static_slots.get(i).copied().flatten(),
+            ) {
+                (Some((a, b)), _) => self.vals.get(a..b),
+                (None, Some((a, b))) => self.static_vals.get(a..b),
+                (None, None) => None,
+            };
+            self.line.push_str(text.unwrap_or("null"));
+        }
+        self.line.push_str("}\n");
+        out.write_all(self.line.as_bytes())?;
+        Ok(())
+    }
+
+    fn raw_partition<S: sstable_format::DataSource>(
+        &mut self,
+        key: &[u8],
+        deletion: DeletionTime,
+        reader: &mut DataReader<S>,
+        out: &mut impl Write,
+    ) -> Result<(), WriteError> {
+        self.line.clear();
+        self.line.push_str(&self.prefix);
+        self.line.push_str(",\"type\":\"partition\",\"key_hex\":\"");
+        push_hex(&mut self.line, key);
+        self.line.push('"');
+        push_deletion(&mut self.line, "deletion", deletion);
+        self.line.push_str("}\n");
+        out.write_all(self.line.as_bytes())?;
+        while let Some(u) = reader.next_unfiltered()? {
+            self.line.clear();
+            match u {
+                Unfiltered::Marker(m) => {
+                    self.line
+                        .push_str("{\"type\":\"range_tombstone_bound\",\"kind\":\"");
+                    self.line.push_str(&format!("{:?}", m.kind));
+                    self.line.push_str("\",\"clustering\":[");
+                    for (i, v) in m.values.iter().enumerate() {
+                        if i > 0 {
+                            self.line.push(',');
+                        }
+                        self.push_clustering_value(i, *v)?;
+                    }
+                    self.line.push(']');
+                    if let Some(d) = m.close {
+                        push_deletion(&mut self.line, "close", d);
+                    }
+                    if let Some(d) = m.open {
+                        push_deletion(&mut self.line, "open", d);
+                    }
+                    self.line
+                        .push_str(&format!(",\"position\":{}}}\n", m.offset));
+                }
+                Unfiltered::Row(r) => {
+                    self.line.push_str(if r.is_static {
+                        "{\"type\":\"static_row\""
+                    } else {
+                        "{\"type\":\"row\""
+                    });
+                    self.line.push_str(",\"clustering\":[");
+                    for (i, v) in r.clustering.iter().enumerate() {
+                        if i > 0 {
+                            self.line.push(',');
+                        }
+                        self.push_clustering_value(i, *v)?;
+                    }
+                    self.line.push(']');
+                    if let Some(ts) = r.liveness.timestamp {
+                        self.line
+                            .push_str(&format!(",\"liveness\":{{\"timestamp\":{ts}"));
+                        if let Some((ttl, exp)) = r.liveness.ttl {
+                            self.line
+                                .push_str(&format!(",\"ttl\":{ttl},\"expires_at\":{exp}"));
+                        }
+                        self.line.push('}');
+                    }
+                    if !r.deletion.is_live() {
+                        push_deletion(&mut self.line, "deletion", r.deletion);
+                        if r.deletion_is_shadowable {
+                            self.line.push_str(",\"deletion_is_shadowable\":true");
+                        }
+                    }
+                    if let Some(d) = r.scylla_shadowable_deletion {
+                        push_deletion(&mut self.line, "shadowable_deletion", d);
+                    }
+                    let columns = if r.is_static {
+                        &self.mapping.statics
+                    } else {
+                        &self.mapping.regulars
+                    };
+                    if !r.complex_deletions.is_empty() {
+                        self.line.push_str(",\"collection_deletions\":[");
+                        for (i, (col, d)) in r.complex_deletions.iter().enumerate() {
+                            if i > 0 {
+                                self.line.push(',');
+                            }
+                            self.line.push_str("{\"column\":");
+                            self.push_column_name(columns, *col);
+                            push_deletion(&mut self.line, "deletion", *d);
+                            self.line.push('}');
+                        }
+                        self.line.push(']');
+                    }
+                    self.line.push_str(",\"cells\":[");
+                    for (i, c) in r.cells.iter().enumerate() {
+                        if i > 0 {
+                            self.line.push(',');
+                        }
+                        self.push_raw_cell(columns, c)?;
+                    }
+                    self.line
+                        .push_str(&format!("],\"position\":{}}}\n", r.offset));
+                }
+            }
+            out.write_all(self.line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn push_clustering_value(&mut self, i: usize, v: Option<&[u8]>) -> Result<(), WriteError> {
+        match (v, self.view.clustering.get(i)) {
+            (None, _) => self.line.push_str("null"),
+            (Some(b), Some(col)) => write_value(&mut self.line, &decode_value(&col.ty, b)?),
+            (Some(b), None) => {
+                self.line.push_str("\"0x");
+                push_hex(&mut self.line, b);
+                self.line.push('"');
+            }
+        }
+        Ok(())
+    }
+
+    fn push_column_name(&mut self, columns: &[Option<(usize, CqlType)>], col: u32) {
+        match columns
+            .get(col as usize)
+            .and_then(|c| c.as_ref())
+            .and_then(|(i, _)| self.view.columns.get(*i))
+        {
+            Some(c) => write_json_string(&mut self.line, &c.name),
+            None => self.line.push_str(&format!("\"#dropped{col}\"")),
+        }
+    }
+
+    fn push_raw_cell(
+        &mut self,
+        columns: &[Option<(usize, CqlType)>],
+        c: &Cell<'_>,
+    ) -> Result<(), WriteError> {
+        self.line.push_str("{\"column\":");
+        self.push_column_name(columns, c.column);
+        let ty = columns
+            .get(c.column as usize)
+            .and_then(|c| c.as_ref())
+            .map(|(_, t)| t);
+        if let Some(path) = c.path {
+            self.line.push_str(",\"path\":");
+            match ty.and_then(path_type) {
+                Some(pt) => write_value(&mut self.line, &decode_value(&pt, path)?),
+                None => {
+                    self.line.push_str("\"0x");
+                    push_hex(&mut self.line, path);
+                    self.line.push('"');
+                }
+            }
+        }
+        self.line
+            .push_str(&format!(",\"timestamp\":{}", c.timestamp));
+        match c.kind {
+            CellKind::Live => {}
+            CellKind::Expiring {
+                ttl,
+                local_expiration_time,
+            } => self.line.push_str(&format!(
+                ",\"ttl\":{ttl},\"expires_at\":{local_expiration_time}"
+            )),
+            CellKind::Tombstone {
+                local_deletion_time,
+            } => self
+                .line
+                .push_str(&format!(",\"deleted_at\":{local_deletion_time}")),
+        }
+        if !matches!(c.kind, CellKind::Tombstone { .. }) {
+            self.line.push_str(",\"value\":");
+            match ty.and_then(|t| cell_value_type(t, c.path)) {
+                Some(vt) => write_value(&mut self.line, &decode_value(&vt, c.value)?),
+                None => {
+                    self.line.push_str("\"0x");
+                    push_hex(&mut self.line, c.value);
+                    self.line.push('"');
+                }
+            }
+        }
+        self.line.push('}');
+        Ok(())
+    }
+}
+
+/// The type of a multi-cell column's cell paths.
+fn path_type(ty: &CqlType) -> Option<CqlType> {
+    match ty.unreversed() {
+        CqlType::List { .. } => Some(CqlType::TimeUuid),
+        CqlType::Set { element, .. } => Some((**element).clone()),
+        CqlType::Map { key, .. } => Some((**key).clone()),
+        CqlType::Udt(_) => Some(CqlType::SmallInt),
+        _ => None,
+    }
+}
+
+/// The type of one cell's value: the column's type, or for multi-cell columns the element's.
+fn cell_value_type(ty: &CqlType, path: Option<&[u8]>) -> Option<CqlType> {
+    match (ty.unreversed(), path) {
+        (t, None) => Some(t.clone()),
+        (CqlType::List { element, .. }, Some(_)) => Some((**element).clone()),
+        (CqlType::Set { .. }, Some(_)) => Some(CqlType::Empty),
+        (CqlType::Map { value, .. }, Some(_)) => Some((**value).clone()),
+        (CqlType::Udt(u), Some([hi, lo])) => u
+            .fields
+            .get(usize::from(u16::from_be_bytes([*hi, *lo])))
+            .map(|(_, t)| t.clone()),
+        _ => None,
+    }
+}
+
+/// Writes the values of `cells` (live, in column order) into `vals`, recording each output
+/// column's range in `slots`.
+fn fill_values(
+    cells: &[&Cell<'_>],
+    columns: &[Option<(usize, CqlType)>],
+    vals: &mut String,
+    slots: &mut [Option<(usize, usize)>],
+) -> Result<(), WriteError> {
+    let mut i = 0;
+    while let Some(first) = cells.get(i) {
+        let col = first.column;
+        let mut j = i + 1;
+        while cells.get(j).is_some_and(|c| c.column == col) {
+            j += 1;
+        }
+        let group = cells.get(i..j).unwrap_or(&[]);
+        i = j;
+        let Some((out, ty)) = columns.get(col as usize).and_then(|c| c.as_ref()) else {
+            continue; // a dropped column
+        };
+        let start = vals.len();
+        if first.path.is_some() {
+            let v =
+                assemble_multi_cell(ty, group.iter().map(|c| (c.path.unwrap_or(&[]), c.value)))?;
+            write_value(vals, &v);
+        } else {
+            write_value(vals, &decode_value(ty, first.value)?);
+        }
+        if let Some(slot) = slots.get_mut(*out) {
+            *slot = Some((start, vals.len()));
+        }
+    }
+    Ok(())
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+}
+
+fn push_deletion(out: &mut String, name: &str, d: DeletionTime) {
+    if d.is_live() {
+        return;
+    }
+    out.push_str(&format!(
+        ",\"{name}\":{{\"marked_for_delete_at\":{},\"local_deletion_time\":{}}}",
+        d.marked_for_delete_at, d.local_deletion_time
+    ));
+}

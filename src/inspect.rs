@@ -1,0 +1,285 @@
+//! `sstable-lake inspect`: what every SSTable set under the paths is (keyspace/table, version,
+//! index kind, partitioner, compression, sizes, estimated partitions and rows, timestamp,
+//! deletion-time and TTL ranges, columns as CQL types), and with `--verify` whether every chunk
+//! checksum and the whole-file digest hold.
+
+use std::io::Write;
+
+use serde_json::{json, Map, Value as Json};
+use sstable_format::chunks::{verify_all, verify_uncompressed};
+use sstable_format::descriptor::ComponentName;
+use sstable_format::digest::{Digest, DigestCoverage};
+use sstable_format::statistics::{SerializationHeader, Statistics};
+use sstable_format::version::DigestKind;
+use sstable_format::CqlType;
+
+use crate::cli::InspectPlan;
+use crate::discover::{discover, SstableSet};
+use crate::error::Error;
+use crate::sstable::{map_file, OpenedSet};
+
+/// Runs `inspect`. Every set is reported; the run fails (after reporting all sets) if any set
+/// could not be read or verified.
+pub fn run(plan: &InspectPlan) -> Result<(), Error> {
+    let discovery = discover(&plan.paths)?;
+    for s in &discovery.skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    if discovery.sets.is_empty() {
+        return Err(Error::NothingFound(plan.paths.clone()));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failures = 0usize;
+    let mut first_error = None;
+    for set in &discovery.sets {
+        match inspect_set(set, plan.verify) {
+            Ok(report) => {
+                let text = if plan.json {
+                    format!("{report}\n")
+                } else {
+                    render_text(&report)
+                };
+                out.write_all(text.as_bytes()).map_err(Error::Stdout)?;
+            }
+            Err(e) => {
+                if failures > 0 || discovery.sets.len() > 1 {
+                    eprintln!("error: {e}");
+                }
+                failures += 1;
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) if failures == 1 => Err(e),
+        Some(e) => Err(Error::Several {
+            count: failures,
+            first: Box::new(e),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn file_size(set: &SstableSet, c: &ComponentName) -> Option<u64> {
+    set.components
+        .get(c)
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+}
+
+fn opt_range<T: serde::Serialize>(min: Option<T>, max: Option<T>) -> Json {
+    match (min, max) {
+        (Some(a), Some(b)) => json!([a, b]),
+        _ => Json::Null,
+    }
+}
+
+fn columns_json(header: &SerializationHeader) -> Json {
+    let key = match &header.partition_key_type {
+        CqlType::Composite(parts) => parts.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        t => vec![t.to_string()],
+    };
+    let clustering: Vec<String> = header
+        .clustering_types
+        .iter()
+        .map(|t| match t {
+            CqlType::Reversed(inner) => format!("{inner} DESC"),
+            t => t.to_string(),
+        })
+        .collect();
+    let cols = |specs: &[sstable_format::statistics::ColumnSpec]| {
+        specs
+            .iter()
+            .map(|c| json!({"name": c.name_str(), "type": c.ty.to_string()}))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "partition_key": key,
+        "clustering": clustering,
+        "static": cols(&header.static_columns),
+        "regular": cols(&header.regular_columns),
+    })
+}
+
+fn stats_json(s: &Statistics, report: &mut Map<String, Json>) {
+    if let Some(v) = &s.validation {
+        report.insert(
+            "partitioner".into(),
+            json!(v.partitioner.rsplit('.').next().unwrap_or(&v.partitioner)),
+        );
+    }
+    if let Some(st) = &s.stats {
+        report.insert(
+            "estimated_partitions".into(),
+            json!(st.partition_sizes.count()),
+        );
+        report.insert("rows".into(), json!(st.total_rows));
+        report.insert(
+            "timestamps".into(),
+            json!([st.min_timestamp, st.max_timestamp]),
+        );
+        report.insert(
+            "local_deletion_times".into(),
+            opt_range(st.min_local_deletion_time, st.max_local_deletion_time),
+        );
+        report.insert("ttls".into(), opt_range(st.min_ttl, st.max_ttl));
+        report.insert("compression_ratio".into(), json!(st.compression_ratio));
+        report.insert("repaired_at".into(), json!(st.repaired_at));
+        report.insert("level".into(), json!(st.sstable_level));
+    }
+    if let Some(h) = &s.header {
+        report.insert("columns".into(), columns_json(h));
+    }
+}
+
+fn inspect_set(set: &SstableSet, verify: bool) -> Result<Json, Error> {
+    let opened = OpenedSet::open(set)?;
+    let mut r = Map::new();
+    r.insert("keyspace".into(), json!(set.keyspace));
+    r.insert("table".into(), json!(set.table));
+    r.insert("path".into(), json!(opened.data_path.display().to_string()));
+    r.insert("version".into(), json!(opened.version.as_str()));
+    r.insert(
+        "index".into(),
+        json!(opened.version.format_kind().to_string()),
+    );
+    if let Some(node) = &set.node {
+        r.insert("node".into(), json!(node));
+    }
+    if let Some(tag) = &set.snapshot {
+        r.insert("snapshot".into(), json!(tag));
+    }
+    let data_len = opened.data.bytes().len() as u64;
+    let mut sizes = Map::new();
+    for (c, p) in &set.components {
+        if let Ok(m) = std::fs::metadata(p) {
+            sizes.insert(format!("{c}"), json!(m.len()));
+        }
+    }
+    r.insert("sizes".into(), Json::Object(sizes));
+    match &opened.compression {
+        Some(ci) => {
+            r.insert(
+                "compression".into(),
+                json!({
+                    "compressor": ci.class_name(),
+                    "chunk_length": ci.chunk_length(),
+                    "chunks": ci.chunk_count(),
+                    "uncompressed_length": ci.data_length(),
+                }),
+            );
+        }
+        None => {
+            r.insert("compression".into(), Json::Null);
+        }
+    }
+    stats_json(&opened.statistics, &mut r);
+    if verify {
+        let wrap = |source| Error::Format {
+            path: opened.data_path.clone(),
+            source,
+        };
+        let chunks = match &opened.compression {
+            Some(ci) => {
+                verify_all(opened.data.bytes(), ci, opened.version)
+                    .map_err(wrap)?
+                    .chunks
+            }
+            None => match &opened.crc {
+                Some(crc) => {
+                    verify_uncompressed(opened.data.bytes(), crc, opened.version)
+                        .map_err(wrap)?
+                        .chunks
+                }
+                None => 0,
+            },
+        };
+        let digest = verify_digest(set, &opened)?;
+        r.insert(
+            "verify".into(),
+            json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len}),
+        );
+    }
+    let _ = file_size;
+    Ok(Json::Object(r))
+}
+
+fn render_text(r: &Json) -> String {
+    let mut s = String::new();
+    let get = |k: &str| r.get(k).cloned().unwrap_or(Json::Null);
+    let plain = |v: Json| match v {
+        Json::String(s) => s,
+        Json::Null => "-".to_string(),
+        other => other.to_string(),
+    };
+    s.push_str(&format!(
+        "{}.{}  {}\n",
+        plain(get("keyspace")),
+        plain(get("table")),
+        plain(get("path"))
+    ));
+    s.push_str(&format!(
+        "  version {}  index {}  partitioner {}\n",
+        plain(get("version")),
+        plain(get("index")),
+        plain(get("partitioner"))
+    ));
+    s.push_str(&format!("  compression {}\n", plain(get("compression"))));
+    s.push_str(&format!("  sizes {}\n", plain(get("sizes"))));
+    s.push_str(&format!(
+        "  estimated partitions {}  rows {}\n",
+        plain(get("estimated_partitions")),
+        plain(get("rows"))
+    ));
+    s.push_str(&format!(
+        "  timestamps {}  deletion times {}  ttls {}\n",
+        plain(get("timestamps")),
+        plain(get("local_deletion_times")),
+        plain(get("ttls"))
+    ));
+    if let Some(c) = r.get("columns") {
+        s.push_str(&format!("  columns {c}\n"));
+    }
+    if let Some(v) = r.get("verify") {
+        s.push_str(&format!("  verify {v}\n"));
+    }
+    s
+}
+
+/// Checks the whole-file digest of Data.db against the Digest component, if present.
+fn verify_digest(set: &SstableSet, opened: &OpenedSet) -> Result<&'static str, Error> {
+    let Some((_, p)) = set
+        .components
+        .iter()
+        .find(|(c, _)| matches!(c, ComponentName::Digest(_)))
+    else {
+        return Ok("absent");
+    };
+    let bytes = map_file(p)?;
+    let digest = Digest::parse(bytes.bytes()).map_err(|source| Error::Format {
+        path: p.clone(),
+        source,
+    })?;
+    let kind = opened.version.digest_checksum();
+    let wrap = |source| Error::Format {
+        path: opened.data_path.clone(),
+        source,
+    };
+    if kind == DigestKind::Sha1 {
+        return Ok("sha1 (not checked)");
+    }
+    match &opened.compression {
+        Some(ci) => match digest
+            .verify_compressed(kind, opened.data.bytes(), ci.chunk_offsets())
+            .map_err(wrap)?
+        {
+            DigestCoverage::WholeFile => Ok("ok"),
+            DigestCoverage::ChunkBodies => Ok("ok (over chunk bodies)"),
+        },
+        None => {
+            digest.verify(kind, opened.data.bytes()).map_err(wrap)?;
+            Ok("ok")
+        }
+    }
+}

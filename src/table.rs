@@ -1,0 +1,220 @@
+//! The table as the user sees it: column names and CQL types resolved from `schema.cql`,
+//! `--schema` or, failing both, the SSTable's own serialization header; and, per SSTable, the
+//! mapping from the header's columns (which decode the bytes) to the output columns.
+//!
+//! Rules (what Cassandra does, see `SerializationHeader.Component.toHeader`):
+//! - the header's types decide how bytes are laid out (fixed width, multi-cell); the schema's
+//!   types decide how values are shown;
+//! - a column in the header but not in the schema was dropped: its cells are ignored;
+//! - a column in the schema but not in the header was added later: it is null in that SSTable;
+//! - a bare `UserType` in a header whose schema says `frozen<udt>` was written by 3.0.x, which
+//!   did not mark frozen UDTs: it is read as frozen (CASSANDRA-15035);
+//! - a static-compact table (`COMPACT STORAGE`, no clustering) stores its columns in the static
+//!   row, with a hidden clustering column: the static row then is the CQL row.
+
+use sstable_format::data::Layout;
+use sstable_format::schema::TableSchema;
+use sstable_format::statistics::{ColumnSpec, SerializationHeader};
+use sstable_format::{CqlType, Version};
+
+use crate::error::Error;
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutColumn {
+    /// CQL name.
+    pub name: String,
+    /// CQL type used to show values.
+    pub ty: CqlType,
+}
+
+/// The output shape of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableView {
+    /// Keyspace name (`?` when unknown).
+    pub keyspace: String,
+    /// Table name.
+    pub table: String,
+    /// Partition key columns.
+    pub partition_key: Vec<OutColumn>,
+    /// Clustering columns.
+    pub clustering: Vec<OutColumn>,
+    /// Static and regular columns, in schema order.
+    pub columns: Vec<OutColumn>,
+    /// Names were generated because no schema was given.
+    pub generated_names: bool,
+    /// The table is static-compact: the static row is the CQL row.
+    pub static_compact: bool,
+}
+
+/// How one SSTable's header columns map to the output.
+#[derive(Debug, Clone)]
+pub struct SetMapping {
+    /// Decoder layout (header order: simple columns first).
+    pub layout: Layout,
+    /// For each static column in layout order, its output column and value type.
+    pub statics: Vec<Option<(usize, CqlType)>>,
+    /// For each regular column in layout order, its output column and value type.
+    pub regulars: Vec<Option<(usize, CqlType)>>,
+    /// Number of clustering values the header declares (a static-compact table has a hidden
+    /// one).
+    pub header_clustering: usize,
+}
+
+fn generated_key_name(i: usize) -> String {
+    if i == 0 {
+        "key".to_string()
+    } else {
+        format!("key{}", i + 1)
+    }
+}
+
+fn key_types(header: &SerializationHeader) -> Vec<CqlType> {
+    match &header.partition_key_type {
+        CqlType::Composite(parts) => parts.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+impl TableView {
+    /// The view from a schema table.
+    pub fn from_schema(t: &TableSchema, keyspace_hint: Option<&str>) -> TableView {
+        let col = |c: &sstable_format::schema::ColumnDef| OutColumn {
+            name: c.name.clone(),
+            ty: c.ty.clone(),
+        };
+        use sstable_format::schema::ColumnKind;
+        TableView {
+            keyspace: t
+                .keyspace
+                .clone()
+                .or_else(|| keyspace_hint.map(str::to_string))
+                .unwrap_or_else(|| "?".to_string()),
+            table: t.name.clone(),
+            partition_key: t.partition_key.iter().map(col).collect(),
+            clustering: t.clustering.iter().map(col).collect(),
+            columns: t
+                .columns
+                .iter()
+                .filter(|c| matches!(c.kind, ColumnKind::Static | ColumnKind::Regular))
+                .map(col)
+                .collect(),
+            generated_names: false,
+            static_compact: t.compact_storage && t.clustering.is_empty(),
+        }
+    }
+
+    /// The view from a serialization header alone: key and clustering columns get generated
+    /// names (`key`, `key2`.., `column1`..).
+    pub fn from_header(header: &SerializationHeader, keyspace: &str, table: &str) -> TableView {
+        let partition_key = key_types(header)
+            .into_iter()
+            .enumerate()
+            .map(|(i, ty)| OutColumn {
+                name: generated_key_name(i),
+                ty: ty.unreversed().clone(),
+            })
+            .collect();
+        let clustering = header
+            .clustering_types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| OutColumn {
+                name: format!("column{}", i + 1),
+                ty: ty.unreversed().clone(),
+            })
+            .collect();
+        let columns = header
+            .static_columns
+            .iter()
+            .chain(header.regular_columns.iter())
+            .map(|c| OutColumn {
+                name: c.name_str().into_owned(),
+                ty: c.ty.clone(),
+            })
+            .collect();
+        TableView {
+            keyspace: keyspace.to_string(),
+            table: table.to_string(),
+            partition_key,
+            clustering,
+            columns,
+            generated_names: true,
+            static_compact: false,
+        }
+    }
+
+    fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Maps one SSTable's header onto this view and builds its decoder layout.
+    pub fn map_header(
+        &self,
+        version: Version,
+        header: &SerializationHeader,
+    ) -> Result<SetMapping, Error> {
+        let header_keys = key_types(header).len();
+        if header_keys != self.partition_key.len() {
+            return Err(Error::Schema(format!(
+                "the schema of {}.{} has {} partition key column(s) but the SSTable's header has {}",
+                self.keyspace,
+                self.table,
+                self.partition_key.len(),
+                header_keys
+            )));
+        }
+        let header_clustering = header.clustering_types.len();
+        let hidden_ok = self.static_compact && header_clustering == 1 && self.clustering.is_empty();
+        if header_clustering != self.clustering.len() && !hidden_ok {
+            return Err(Error::Schema(format!(
+                "the schema of {}.{} has {} clustering column(s) but the SSTable's header has {}",
+                self.keyspace,
+                self.table,
+                self.clustering.len(),
+                header_clustering
+            )));
+        }
+        let layout_types =
+            |specs: Vec<&ColumnSpec>| -> (Vec<CqlType>, Vec<Option<(usize, CqlType)>>) {
+                let mut types = Vec::with_capacity(specs.len());
+                let mut map = Vec::with_capacity(specs.len());
+                for spec in specs {
+                    let name = spec.name_str();
+                    let out = self
+                        .column_index(&name)
+                        .and_then(|i| self.columns.get(i).map(|c| (i, c.ty.clone())));
+                    let mut disk = spec.ty.clone();
+                    if let Some((_, shown)) = &out {
+                        // 3.0.x wrote frozen UDTs without FrozenType.
+                        if matches!(disk.unreversed(), CqlType::Udt(_))
+                            && disk.is_multi_cell()
+                            && !shown.is_multi_cell()
+                        {
+                            disk = disk.frozen();
+                        }
+                    }
+                    map.push(out);
+                    types.push(disk);
+                }
+                (types, map)
+            };
+        let (static_types, statics) = layout_types(header.ordered_columns(true));
+        let (regular_types, regulars) = layout_types(header.ordered_columns(false));
+        let enc = &header.encoding_stats;
+        let layout = Layout::new(
+            version,
+            (enc.min_timestamp, enc.min_local_deletion_time, enc.min_ttl),
+            &header.clustering_types,
+            &static_types.iter().collect::<Vec<_>>(),
+            &regular_types.iter().collect::<Vec<_>>(),
+        )
+        .map_err(|e| Error::Schema(e.to_string()))?;
+        Ok(SetMapping {
+            layout,
+            statics,
+            regulars,
+            header_clustering,
+        })
+    }
+}
