@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
+mod buffer;
 pub mod chunks;
 pub mod compression_info;
 pub mod crc;
@@ -19,6 +20,7 @@ pub mod cursor;
 pub mod data;
 pub mod error;
 pub mod key;
+// pub mod legacy;
 pub mod offsets;
 pub mod partitioner;
 pub mod reconcile;
