@@ -98,11 +98,12 @@ impl<S: DataSource> ChunkBuffer<S> {
     }
 
     /// Measures the next item with `measure` over the unconsumed bytes, fetching chunks while it
-    /// reports [`Error::Truncated`] and the source has more.
-    pub(crate) fn measure(
+    /// reports [`Error::Truncated`] and the source has more. The
+    /// result is typically the item's length, and what kind of item it is.
+    pub(crate) fn measure<T>(
         &mut self,
-        mut measure: impl FnMut(&mut Cursor<'_>) -> Result<usize>,
-    ) -> Result<usize> {
+        mut measure: impl FnMut(&mut Cursor<'_>) -> Result<T>,
+    ) -> Result<T> {
         loop {
             let mut c = self.rest();
             let len = c.remaining();

@@ -20,7 +20,7 @@ pub mod cursor;
 pub mod data;
 pub mod error;
 pub mod key;
-// pub mod legacy;
+pub mod legacy;
 pub mod offsets;
 pub mod partitioner;
 pub mod reconcile;
