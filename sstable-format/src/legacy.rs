@@ -1221,3 +1221,372 @@ fn liveness_of(timestamp: i64, kind: CellKind) -> LivenessInfo {
         },
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+    use crate::source::SliceSource;
+
+    const CQL: &str = "CREATE TABLE ks.t (pk int, ck int, s int static, v int, \
+        l list<int>, m map<int, int>, PRIMARY KEY (pk, ck))";
+
+    fn layout(cql: &str) -> LegacyLayout {
+        let s = Schema::parse(cql).unwrap();
+        LegacyLayout::from_schema(&s.tables[0], Version::Ka).unwrap()
+    }
+
+    fn int(i: i32) -> Vec<u8> {
+        i.to_be_bytes().to_vec()
+    }
+
+    /// A CompositeType name; `last_eoc` is the end-of-component byte of the last component.
+    fn composite(parts: &[&[u8]], last_eoc: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            out.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            out.extend_from_slice(p);
+            out.push(if i + 1 == parts.len() { last_eoc } else { 0 });
+        }
+        out
+    }
+
+    fn static_name(col: &[u8], path: Option<&[u8]>) -> Vec<u8> {
+        let mut out = vec![0xff, 0xff];
+        let mut parts: Vec<&[u8]> = vec![&[], col];
+        parts.extend(path);
+        out.extend(composite(&parts, 0));
+        out
+    }
+
+    fn short(out: &mut Vec<u8>, b: &[u8]) {
+        out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        out.extend_from_slice(b);
+    }
+
+    fn cell(name: &[u8], ts: i64, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, name);
+        out.push(0);
+        out.extend_from_slice(&ts.to_be_bytes());
+        out.extend_from_slice(&(value.len() as i32).to_be_bytes());
+        out.extend_from_slice(value);
+        out
+    }
+
+    fn deleted(name: &[u8], ts: i64, ldt: i32) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, name);
+        out.push(mask::DELETION);
+        out.extend_from_slice(&ts.to_be_bytes());
+        out.extend_from_slice(&4i32.to_be_bytes());
+        out.extend_from_slice(&ldt.to_be_bytes());
+        out
+    }
+
+    fn expiring(name: &[u8], ts: i64, ttl: i32, exp: i32, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, name);
+        out.push(mask::EXPIRATION);
+        out.extend_from_slice(&ttl.to_be_bytes());
+        out.extend_from_slice(&exp.to_be_bytes());
+        out.extend_from_slice(&ts.to_be_bytes());
+        out.extend_from_slice(&(value.len() as i32).to_be_bytes());
+        out.extend_from_slice(value);
+        out
+    }
+
+    fn counter(name: &[u8], ts: i64, context: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, name);
+        out.push(mask::COUNTER);
+        out.extend_from_slice(&i64::MIN.to_be_bytes());
+        out.extend_from_slice(&ts.to_be_bytes());
+        out.extend_from_slice(&(context.len() as i32).to_be_bytes());
+        out.extend_from_slice(context);
+        out
+    }
+
+    fn rt(start: &[u8], end: &[u8], mfda: i64, ldt: i32) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, start);
+        out.push(mask::RANGE_TOMBSTONE);
+        short(&mut out, end);
+        out.extend_from_slice(&ldt.to_be_bytes());
+        out.extend_from_slice(&mfda.to_be_bytes());
+        out
+    }
+
+    fn partition(key: &[u8], deletion: Option<(i32, i64)>, atoms: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        short(&mut out, key);
+        let (ldt, mfda) = deletion.unwrap_or((i32::MAX, i64::MIN));
+        out.extend_from_slice(&ldt.to_be_bytes());
+        out.extend_from_slice(&mfda.to_be_bytes());
+        for a in atoms {
+            out.extend_from_slice(a);
+        }
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    /// Debug renderings of every item, for compact assertions.
+    fn items(cql: &str, data: &[u8], chunk: usize) -> Result<Vec<String>> {
+        let mut r = LegacyReader::new(SliceSource::new(data, DataOffset(0), chunk), layout(cql));
+        let mut out = Vec::new();
+        while let Some(p) = r.next_partition()? {
+            out.push(format!(
+                "P {:?} {:?}",
+                p.key,
+                (!p.deletion.is_live()).then_some(p.deletion.marked_for_delete_at)
+            ));
+            while let Some(u) = r.next_unfiltered()? {
+                out.push(match u {
+                    Unfiltered::Row(row) => format!(
+                        "R static={} ck={:?} live={:?} del={:?} cd={:?} cells={:?}",
+                        row.is_static,
+                        row.clustering,
+                        row.liveness,
+                        (!row.deletion.is_live()).then_some(row.deletion.marked_for_delete_at),
+                        row.complex_deletions
+                            .iter()
+                            .map(|(c, d)| (*c, d.marked_for_delete_at))
+                            .collect::<Vec<_>>(),
+                        row.cells
+                            .iter()
+                            .map(|c| (c.column, c.timestamp, c.kind, c.path, c.value))
+                            .collect::<Vec<_>>()
+                    ),
+                    Unfiltered::Marker(m) => format!(
+                        "M {:?} {:?} close={:?} open={:?}",
+                        m.kind,
+                        m.values,
+                        m.close.map(|d| d.marked_for_delete_at),
+                        m.open.map(|d| d.marked_for_delete_at)
+                    ),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn sample() -> Vec<u8> {
+        let ck1 = int(1);
+        let ck2 = int(2);
+        let t1 = [0x11u8; 16];
+        let mut data = partition(
+            &int(7),
+            None,
+            &[
+                cell(&static_name(b"s", None), 5, &int(70)),
+                cell(&composite(&[&ck1, b""], 0), 10, b""),
+                rt(
+                    &composite(&[&ck1, b"l"], 0xff),
+                    &composite(&[&ck1, b"l"], 1),
+                    9,
+                    100,
+                ),
+                cell(&composite(&[&ck1, b"l", &t1], 0), 10, &int(5)),
+                cell(&composite(&[&ck1, b"m", &int(3)], 0), 10, &int(4)),
+                expiring(&composite(&[&ck1, b"v"], 0), 10, 60, 1000, &int(9)),
+                // An illegal cell named after the clustering column: skipped.
+                cell(&composite(&[&ck1, b"ck"], 0), 10, &int(1)),
+                rt(&composite(&[&ck2], 0xff), &composite(&[&ck2], 1), 20, 200),
+                deleted(&composite(&[&ck2, b"v"], 0), 15, 150),
+            ],
+        );
+        data.extend(partition(&int(8), Some((300, 30)), &[]));
+        data
+    }
+
+    #[test]
+    fn rows_statics_collections_and_deletions() {
+        let expected = vec![
+            "P [0, 0, 0, 7] None".to_string(),
+            "R static=true ck=[] live=LivenessInfo { timestamp: None, ttl: None } del=None cd=[] \
+             cells=[(0, 5, Live, None, [0, 0, 0, 70])]"
+                .into(),
+            "R static=false ck=[Some([0, 0, 0, 1])] live=LivenessInfo { timestamp: Some(10), ttl: None } \
+             del=None cd=[(1, 9)] cells=[(0, 10, Expiring { ttl: 60, local_expiration_time: 1000 }, None, \
+             [0, 0, 0, 9]), (1, 10, Live, Some([17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17]), \
+             [0, 0, 0, 5]), (2, 10, Live, Some([0, 0, 0, 3]), [0, 0, 0, 4])]"
+                .into(),
+            "R static=false ck=[Some([0, 0, 0, 2])] live=LivenessInfo { timestamp: None, ttl: None } \
+             del=Some(20) cd=[] cells=[(0, 15, Tombstone { local_deletion_time: 150 }, None, [])]"
+                .into(),
+            "P [0, 0, 0, 8] Some(30)".into(),
+        ];
+        let data = sample();
+        for chunk in [1, 3, 17, 4096] {
+            assert_eq!(items(CQL, &data, chunk).unwrap(), expected, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn skipping_unread_rows() {
+        let data = sample();
+        let mut r = LegacyReader::new(SliceSource::new(&data, DataOffset(0), 5), layout(CQL));
+        assert_eq!(r.next_partition().unwrap().unwrap().key, &int(7)[..]);
+        assert_eq!(r.next_partition().unwrap().unwrap().key, &int(8)[..]);
+        assert!(r.next_partition().unwrap().is_none());
+        assert_eq!(r.position(), DataOffset(data.len() as u64));
+    }
+
+    #[test]
+    fn overlapping_and_repeated_range_tombstones_become_markers() {
+        let cql = "CREATE TABLE ks.t (pk int, a int, b int, v int, PRIMARY KEY (pk, a, b))";
+        let (a1, a2, a3, a5) = (int(1), int(2), int(3), int(5));
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                // [a=1, a=5] at 10, and the stronger [a=2, a=3] at 20 inside it.
+                rt(&composite(&[&a1], 0xff), &composite(&[&a5], 1), 10, 1),
+                rt(&composite(&[&a2], 0xff), &composite(&[&a3], 1), 20, 2),
+                cell(&composite(&[&a2, &a1, b"v"], 0), 5, &int(0)),
+                // The writer repeats the open tombstones at an index block.
+                rt(&composite(&[&a2], 0xff), &composite(&[&a3], 1), 20, 2),
+                rt(&composite(&[&a1], 0xff), &composite(&[&a5], 1), 10, 1),
+                cell(&composite(&[&a3, &a1, b"v"], 0), 5, &int(0)),
+                cell(&composite(&[&int(4), &a1, b"v"], 0), 5, &int(0)),
+            ],
+        );
+        let got = items(cql, &data, 7).unwrap();
+        let kinds: Vec<&str> = got
+            .iter()
+            .map(|s| s.split(" ck=").next().unwrap().split(" [").next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "P",
+                "M InclStartBound",
+                "M ExclEndInclStartBoundary",
+                "R static=false",
+                "R static=false",
+                "M InclEndExclStartBoundary",
+                "R static=false",
+                "M InclEndBound",
+            ],
+            "{got:#?}"
+        );
+        assert!(
+            got[2].ends_with("close=Some(10) open=Some(20)"),
+            "{}",
+            got[2]
+        );
+        assert!(got[5].contains("[Some([0, 0, 0, 3])] close=Some(20) open=Some(10)"));
+        assert!(got[7].contains("[Some([0, 0, 0, 5])] close=Some(10) open=None"));
+    }
+
+    #[test]
+    fn compact_tables() {
+        // Dense, non-compound: the name is the clustering value.
+        let dense = "CREATE TABLE ks.d (pk int, ck int, v int, PRIMARY KEY (pk, ck)) \
+            WITH COMPACT STORAGE";
+        let data = partition(&int(1), None, &[cell(&int(4), 3, &int(40))]);
+        let got = items(dense, &data, 4).unwrap();
+        assert!(
+            got[1].contains("ck=[Some([0, 0, 0, 4])]")
+                && got[1].contains("(0, 3, Live, None, [0, 0, 0, 40])")
+        );
+        // Static-compact: the name is the column name; one row per partition.
+        let sparse = "CREATE TABLE ks.s (pk int PRIMARY KEY, a int, b int) WITH COMPACT STORAGE";
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                cell(b"a", 1, &int(10)),
+                cell(b"b", 1, &int(20)),
+                cell(b"zz", 1, b""),
+            ],
+        );
+        let got = items(sparse, &data, 4).unwrap();
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[1].contains("ck=[]") && got[1].contains("(1, 1, Live, None, [0, 0, 0, 20])"));
+        // Counters: the context is the value.
+        let counters = "CREATE TABLE ks.c (pk int PRIMARY KEY, n counter)";
+        let data = partition(
+            &int(1),
+            None,
+            &[counter(&composite(&[b"n"], 0), 8, &[1, 2, 3])],
+        );
+        let got = items(counters, &data, 4).unwrap();
+        assert!(got[1].contains("(0, 8, Live, None, [1, 2, 3])"), "{got:#?}");
+    }
+
+    #[test]
+    fn truncated_and_corrupt_input_fails_cleanly() {
+        let data = sample();
+        // The second partition: key length, key, deletion time, end marker.
+        let boundary = data.len() - (2 + 4 + 12 + 2);
+        for cut in 0..data.len() {
+            let r = items(CQL, &data[..cut], 3);
+            if cut != 0 && cut != boundary {
+                assert!(r.is_err(), "cut at {cut} gave {r:?}");
+            }
+        }
+        // A deleted cell whose value is not a deletion time.
+        let mut bad = partition(
+            &int(1),
+            None,
+            &[deleted(&composite(&[&int(1), b"v"], 0), 1, 1)],
+        );
+        let len_at = bad.len() - 2 - 8;
+        bad[len_at..len_at + 4].copy_from_slice(&3i32.to_be_bytes());
+        bad.truncate(bad.len() - 3);
+        bad.extend_from_slice(&[0, 0]);
+        assert!(matches!(items(CQL, &bad, 8), Err(Error::Invalid { .. })));
+        // Too many components for the schema.
+        let bad = partition(
+            &int(1),
+            None,
+            &[cell(&composite(&[&int(1), b"v", b"x", b"y"], 0), 1, b"")],
+        );
+        assert!(items(CQL, &bad, 8).is_err());
+        // After an error, the reader stays stopped.
+        let mut r = LegacyReader::new(SliceSource::new(&data[..40], DataOffset(0), 8), layout(CQL));
+        r.next_partition().unwrap();
+        while let Ok(Some(_)) = r.next_unfiltered() {}
+        assert!(r.next_partition().is_err());
+    }
+
+    #[test]
+    fn layout_index_space_and_versions() {
+        let l = layout(CQL);
+        assert_eq!(l.kind(), TableKind::Sparse);
+        assert!(l.is_compound());
+        assert_eq!(
+            l.regulars()
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["v", "l", "m"]
+        );
+        assert_eq!(l.statics()[0].name, "s");
+        let s = Schema::parse(CQL).unwrap();
+        assert!(matches!(
+            LegacyLayout::from_schema(&s.tables[0], Version::Mc),
+            Err(Error::UnsupportedVersion { .. })
+        ));
+        assert!(LegacyLayout::from_schema(&s.tables[0], Version::Jb).is_ok());
+    }
+
+    #[test]
+    fn clustering_order_of_values() {
+        assert_eq!(compare_signed_be(&int(-1), &int(1)), Ordering::Less);
+        assert_eq!(compare_signed_be(&[0x80], &[0x00, 0x01]), Ordering::Less);
+        assert_eq!(compare_signed_be(&[0x01, 0x00], &[0x7f]), Ordering::Greater);
+        assert_eq!(compare_values(&CqlType::Int, &[], &int(0)), Ordering::Less);
+        assert_eq!(
+            compare_values(&CqlType::Text, b"b", b"ab"),
+            Ordering::Greater
+        );
+    }
+}
