@@ -24,8 +24,10 @@
 //!   [`RangeTombstoneMarker`]s: overlapping and repeated tombstones (2.x repeats the open ones
 //!   at every index block) are normalised into non-overlapping bounds and boundaries in
 //!   clustering order, as Cassandra's `RangeTombstoneList` would;
-//! * cells whose names are not columns of the schema (dropped or unknown columns, and the
-//!   primary-key columns that some 2.x writers let through) are skipped, as Cassandra 3.x does.
+//! * cells whose names are not columns of the schema (dropped or unknown columns) are skipped,
+//!   as Cassandra 3.x does; a cell named after a primary-key column (which some 2.x writers
+//!   let through) is skipped too, but still makes its row exist, as Cassandra's
+//!   `legacy_ka_with_illegal_cell_names` test asserts.
 
 use std::cmp::Ordering;
 
@@ -78,6 +80,8 @@ pub struct LegacyLayout {
     clustering: Vec<(CqlType, bool)>,
     statics: Vec<ColumnDef>,
     regulars: Vec<ColumnDef>,
+    /// Names of the partition-key and clustering columns (illegal as cell names).
+    primary_key: Vec<String>,
 }
 
 impl LegacyLayout {
@@ -133,6 +137,12 @@ impl LegacyLayout {
                 .collect(),
             statics,
             regulars,
+            primary_key: table
+                .partition_key
+                .iter()
+                .chain(&table.clustering)
+                .map(|c| c.name.clone())
+                .collect(),
         })
     }
 
@@ -1176,6 +1186,19 @@ fn decode_row<'a>(
                         Some([]) if layout.kind == TableKind::Sparse && !parts.is_static => {
                             // The row marker.
                             row.liveness = liveness_of(timestamp, kind);
+                            continue;
+                        }
+                        Some(name)
+                            if layout.kind == TableKind::Sparse
+                                && layout.primary_key.iter().any(|k| k.as_bytes() == name) =>
+                        {
+                            // A cell named after a primary-key column cannot be stored, but
+                            // Cassandra 3.x still counts its row as existing (the row of such
+                            // a cell is returned with null columns:
+                            // `legacy_ka_with_illegal_cell_names`).
+                            if row.liveness.timestamp.is_none() && !parts.is_static {
+                                row.liveness = liveness_of(timestamp, kind);
+                            }
                             continue;
                         }
                         Some(name) => layout

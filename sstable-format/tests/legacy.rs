@@ -296,7 +296,7 @@ fn legacy_sets_give_the_expected_rows() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    let (mut passed, mut failed) = (Vec::new(), Vec::new());
+    let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         if name.contains("_asof") {
@@ -307,9 +307,46 @@ fn legacy_sets_give_the_expected_rows() {
             continue;
         };
         let merged = d["mode"] == "merged";
+        if merged {
+            // Sets read together: the union when their partitions are disjoint; cross-set
+            // reconciliation (same rows in several sets) is the merge step's job, not tested.
+            if !versions
+                .values()
+                .all(|v| matches!(v.as_str(), Some("jb" | "ka" | "la" | "lb")))
+            {
+                continue;
+            }
+            let cql = d["schema_cql"].as_str().unwrap();
+            let t = Schema::parse(cql).unwrap().tables.remove(0);
+            let pk: Vec<String> = t
+                .partition_key
+                .iter()
+                .chain(&t.clustering)
+                .map(|c| c.name.clone())
+                .collect();
+            let mut rows = Rows::new();
+            let mut err = None;
+            for (set, v) in versions {
+                match decode_set(&root, set, cql, v.as_str().unwrap().parse().unwrap()) {
+                    Ok(r) => rows.extend(r),
+                    Err(e) => err = Some(e),
+                }
+            }
+            let expected = d["rows"].as_array().cloned().unwrap_or_default();
+            let label = format!("{name} (merged)");
+            match (err, compare(&expected, &rows, &pk)) {
+                (Some(e), _) => failed.push(format!("FAIL {label}: {e}")),
+                (None, Ok(())) => passed.push(format!("PASS {label}: {} rows", rows.len())),
+                (None, Err(e)) if e.contains("distinct keys") => {
+                    skipped.push(format!("SKIP {label}: rows in several sets ({e})"))
+                }
+                (None, Err(e)) => failed.push(format!("FAIL {label}: {e}")),
+            }
+            continue;
+        }
         for (set, v) in versions {
             let v = v.as_str().unwrap();
-            if !matches!(v, "jb" | "ka" | "la" | "lb") || merged {
+            if !matches!(v, "jb" | "ka" | "la" | "lb") {
                 continue;
             }
             let version: Version = v.parse().unwrap();
@@ -352,9 +389,14 @@ fn legacy_sets_give_the_expected_rows() {
     for p in &passed {
         eprintln!("{p}");
     }
-    for f in &failed {
+    for f in skipped.iter().chain(&failed) {
         eprintln!("{f}");
     }
-    eprintln!("legacy: {} passed, {} failed", passed.len(), failed.len());
+    eprintln!(
+        "legacy: {} passed, {} failed, {} skipped",
+        passed.len(),
+        failed.len(),
+        skipped.len()
+    );
     assert!(failed.is_empty(), "{} legacy sets failed", failed.len());
 }
