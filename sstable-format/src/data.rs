@@ -13,6 +13,7 @@
 //! rather than an `Iterator`; both methods return `Result<Option<_>>` and, after an error,
 //! keep returning that the input is finished with an error.
 
+use crate::buffer::ChunkBuffer;
 use crate::cursor::Cursor;
 use crate::error::{Component, Error, Result};
 use crate::offsets::DataOffset;
@@ -569,14 +570,8 @@ impl Present {
 /// partition boundaries).
 #[derive(Debug)]
 pub struct DataReader<S> {
-    source: S,
+    buf: ChunkBuffer<S>,
     layout: Layout,
-    buf: Vec<u8>,
-    /// Consumed bytes at the front of `buf`.
-    start: usize,
-    /// Uncompressed offset of `buf[0]`.
-    base: u64,
-    exhausted: bool,
     end: Option<u64>,
     in_partition: bool,
     failed: bool,
@@ -585,14 +580,9 @@ pub struct DataReader<S> {
 impl<S: DataSource> DataReader<S> {
     /// A reader that decodes from the source's current position (a partition boundary).
     pub fn new(source: S, layout: Layout) -> Self {
-        let base = source.position().0;
         DataReader {
-            source,
+            buf: ChunkBuffer::new(source),
             layout,
-            buf: Vec::new(),
-            start: 0,
-            base,
-            exhausted: false,
             end: None,
             in_partition: false,
             failed: false,
@@ -613,73 +603,13 @@ impl<S: DataSource> DataReader<S> {
 
     /// The uncompressed position of the next byte to decode.
     pub fn position(&self) -> DataOffset {
-        DataOffset(self.base + self.start as u64)
+        self.buf.position()
     }
 
     /// Discards bytes until `offset` (which must be a partition boundary at or after the
     /// current position), e.g. when the source starts at a chunk boundary before it.
     pub fn skip_to(&mut self, offset: DataOffset) -> Result<()> {
-        while self.position() < offset {
-            let avail = self.buf.len() - self.start;
-            let want = (offset.0 - self.position().0) as usize;
-            if avail == 0 {
-                self.fill_more(want)?;
-                continue;
-            }
-            self.start += avail.min(want);
-        }
-        Ok(())
-    }
-
-    fn fill_more(&mut self, needed: usize) -> Result<()> {
-        if self.exhausted {
-            return Err(Error::Truncated {
-                component: Component::Data,
-                offset: self.base + self.start as u64,
-                needed: needed.saturating_sub(self.buf.len() - self.start) as u64,
-                what: "the rest of the item",
-            });
-        }
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.base += self.start as u64;
-            self.start = 0;
-        }
-        if !self.source.fill(&mut self.buf)? {
-            self.exhausted = true;
-        }
-        Ok(())
-    }
-
-    /// Makes sure the next `n` bytes are buffered.
-    fn ensure(&mut self, n: usize) -> Result<()> {
-        while self.buf.len() - self.start < n {
-            self.fill_more(n)?;
-        }
-        Ok(())
-    }
-
-    /// Measures the next item with `measure`, fetching chunks until it fits.
-    fn measure(&mut self, measure: fn(&mut Cursor<'_>, &Layout) -> Result<usize>) -> Result<usize> {
-        loop {
-            let rest = self.buf.get(self.start..).unwrap_or(&[]);
-            let mut c = Cursor::with_base(rest, Component::Data, self.base + self.start as u64);
-            match measure(&mut c, &self.layout) {
-                Ok(n) => return Ok(n),
-                Err(Error::Truncated { .. }) if !self.exhausted => {
-                    self.fill_more(rest.len() + 1)?
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// A cursor over the next `n` buffered bytes; consumes them.
-    fn take(&mut self, n: usize) -> Cursor<'_> {
-        let from = self.start;
-        self.start += n;
-        let bytes = self.buf.get(from..from + n).unwrap_or(&[]);
-        Cursor::with_base(bytes, Component::Data, self.base + from as u64)
+        self.buf.skip_to(offset)
     }
 
     fn fail<T>(&mut self, r: Result<T>) -> Result<T> {
@@ -706,13 +636,14 @@ impl<S: DataSource> DataReader<S> {
         if self.end.is_some_and(|e| self.position().0 >= e) {
             return Ok(None);
         }
-        if self.buf.len() == self.start {
-            let r = self.at_end();
+        if self.buf.available() == 0 {
+            let r = self.buf.at_end();
             if self.fail(r)? {
                 return Ok(None);
             }
         }
-        let r = self.measure(measure_partition_header);
+        let layout = &self.layout;
+        let r = self.buf.measure(|c| measure_partition_header(c, layout));
         let n = self.fail(r)?;
         if let Some(end) = self.end {
             if self.position().0 + n as u64 > end {
@@ -724,14 +655,11 @@ impl<S: DataSource> DataReader<S> {
                 ));
             }
         }
-        let r = self.ensure(n);
+        let r = self.buf.ensure(n);
         self.fail(r)?;
         self.in_partition = true;
         let offset = self.position();
-        let from = self.start;
-        self.start += n;
-        let bytes = self.buf.get(from..from + n).unwrap_or(&[]);
-        let mut c = Cursor::with_base(bytes, Component::Data, self.base + from as u64);
+        let mut c = self.buf.take(n);
         let header = c
             .read_short_bytes("partition key")
             .and_then(|key| Ok((key, self.layout.partition_deletion(&mut c)?)));
@@ -748,22 +676,12 @@ impl<S: DataSource> DataReader<S> {
         }
     }
 
-    /// Whether the input is exhausted at a clean boundary.
-    fn at_end(&mut self) -> Result<bool> {
-        while self.buf.len() == self.start {
-            if self.exhausted {
-                return Ok(true);
-            }
-            self.fill_more(1)?;
-        }
-        Ok(false)
-    }
-
     fn skip_rest_of_partition(&mut self) -> Result<()> {
         while self.in_partition {
-            let n = self.measure(measure_unfiltered)?;
-            self.ensure(n)?;
-            let c = self.take(n);
+            let layout = &self.layout;
+            let n = self.buf.measure(|c| measure_unfiltered(c, layout))?;
+            self.buf.ensure(n)?;
+            let c = self.buf.take(n);
             if c.rest()
                 .first()
                 .is_some_and(|f| f & flags::END_OF_PARTITION != 0)
@@ -786,16 +704,13 @@ impl<S: DataSource> DataReader<S> {
         if !self.in_partition {
             return Ok(None);
         }
-        let r = self.measure(measure_unfiltered);
+        let layout = &self.layout;
+        let r = self.buf.measure(|c| measure_unfiltered(c, layout));
         let n = self.fail(r)?;
-        let r = self.ensure(n);
+        let r = self.buf.ensure(n);
         self.fail(r)?;
         let offset = self.position();
-        // Split the borrow: the layout is read while the buffer is borrowed.
-        let from = self.start;
-        self.start += n;
-        let bytes = self.buf.get(from..from + n).unwrap_or(&[]);
-        let mut c = Cursor::with_base(bytes, Component::Data, self.base + from as u64);
+        let mut c = self.buf.take(n);
         let result = decode_unfiltered(&mut c, &self.layout, offset);
         match result {
             Ok(Some(u)) => Ok(Some(u)),

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
+mod buffer;
 pub mod chunks;
 pub mod compression_info;
 pub mod crc;
@@ -22,6 +23,7 @@ pub mod descriptor;
 pub mod digest;
 pub mod error;
 pub mod key;
+pub mod legacy;
 pub mod offsets;
 pub mod partitioner;
 pub mod reconcile;

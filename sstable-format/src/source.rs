@@ -55,3 +55,23 @@ impl DataSource for SliceSource<'_> {
         DataOffset(self.base + self.pos as u64)
     }
 }
+
+impl<T: DataSource + ?Sized> DataSource for Box<T> {
+    fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool> {
+        (**self).fill(out)
+    }
+
+    fn position(&self) -> DataOffset {
+        (**self).position()
+    }
+}
+
+impl<T: DataSource + ?Sized> DataSource for &mut T {
+    fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool> {
+        (**self).fill(out)
+    }
+
+    fn position(&self) -> DataOffset {
+        (**self).position()
+    }
+}
