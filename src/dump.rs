@@ -5,8 +5,11 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use sstable_format::data::{Cell, CellKind, DataReader, DeletionTime, Row, Unfiltered};
+use sstable_format::data::{
+    Cell, CellKind, DataReader, DeletionTime, PartitionReader, Row, Unfiltered,
+};
 use sstable_format::key::split_partition_key;
+use sstable_format::legacy::{LegacyLayout, LegacyReader};
 use sstable_format::partitioner::{Partitioner, Token};
 use sstable_format::reconcile::{effective_deletion, live_row, Now};
 use sstable_format::schema::Schema;
@@ -131,32 +134,71 @@ fn dump_set(
     stats: &mut DumpStats,
 ) -> Result<(), Error> {
     let opened = OpenedSet::open(set)?;
-    if opened.version.is_legacy_layout() {
-        return Err(Error::Unsupported(format!(
-            "{}: format {} (Cassandra 2.x) is not decoded yet",
-            opened.data_path.display(),
-            opened.version
-        )));
-    }
-    let view = resolve_view(set, &opened, user_schema)?;
-    let header = opened
-        .statistics
-        .header
-        .as_ref()
-        .ok_or_else(|| Error::Schema("no header".into()))?;
-    let mapping = view.map_header(opened.version, header)?;
     let partitioner = opened.partitioner()?;
-    let reader = DataReader::new(opened.source()?, mapping.layout.clone());
-    stats.sstables += 1;
     let wrap = |source| Error::Format {
         path: opened.data_path.clone(),
         source,
     };
+    let (view, mapping, reader): (TableView, SetMapping, Box<dyn PartitionReader + '_>) =
+        if opened.version.is_legacy_layout() {
+            let table = legacy_schema(set, &opened, user_schema)?;
+            let view = TableView::from_schema(&table, set.keyspace.as_deref());
+            let layout = LegacyLayout::from_schema(&table, opened.version)
+                .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
+            let mapping = view.map_legacy(&layout);
+            let reader = LegacyReader::new(opened.source()?, layout);
+            (view, mapping, Box::new(reader))
+        } else {
+            let view = resolve_view(set, &opened, user_schema)?;
+            let header = opened.statistics.header.as_ref().ok_or_else(|| {
+                Error::Schema(format!(
+                    "{}: no serialization header",
+                    opened.data_path.display()
+                ))
+            })?;
+            let mapping = view.map_header(opened.version, header)?;
+            let layout = mapping
+                .layout
+                .clone()
+                .ok_or_else(|| Error::Schema("no layout".into()))?;
+            let reader = DataReader::new(opened.source()?, layout);
+            (view, mapping, Box::new(reader))
+        };
+    stats.sstables += 1;
     let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
     w.run(reader, plan.raw, out, stats).map_err(|e| match e {
         WriteError::Format(source) => wrap(source),
         WriteError::Io(e) => Error::Stdout(e),
     })
+}
+
+/// The schema table of a 2.x set: `schema.cql` beside it, else `--schema`. 2.x files carry no
+/// column header, so without one of these the set cannot be read.
+fn legacy_schema(
+    set: &SstableSet,
+    opened: &OpenedSet,
+    user_schema: Option<&Schema>,
+) -> Result<sstable_format::schema::TableSchema, Error> {
+    let beside = match &set.schema_cql {
+        Some(p) => Some(read_schema(p)?),
+        None => None,
+    };
+    for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
+        let table = set
+            .table
+            .as_deref()
+            .and_then(|t| schema.table(set.keyspace.as_deref(), t))
+            .or_else(|| schema.only_table());
+        if let Some(t) = table {
+            return Ok(t.clone());
+        }
+    }
+    Err(Error::Schema(format!(
+        "{}: format {} (Cassandra 2.x) stores no column names or types; give the table's CREATE TABLE \
+         (and CREATE TYPE) statements with --schema FILE, or put the snapshot's schema.cql beside it",
+        opened.data_path.display(),
+        opened.version
+    )))
 }
 
 enum WriteError {
@@ -215,9 +257,9 @@ impl<'v> RowWriter<'v> {
         }
     }
 
-    fn run<S: sstable_format::DataSource>(
+    fn run(
         &mut self,
-        mut reader: DataReader<S>,
+        mut reader: Box<dyn PartitionReader + '_>,
         raw: bool,
         out: &mut impl Write,
         stats: &mut DumpStats,
@@ -230,7 +272,7 @@ impl<'v> RowWriter<'v> {
             stats.partitions += 1;
             self.start_partition(&key)?;
             if raw {
-                self.raw_partition(&key, deletion, &mut reader, out)?;
+                self.raw_partition(&key, deletion, reader.as_mut(), out)?;
                 continue;
             }
             let mut open_range: Option<DeletionTime> = None;
@@ -359,11 +401,11 @@ impl<'v> RowWriter<'v> {
         Ok(())
     }
 
-    fn raw_partition<S: sstable_format::DataSource>(
+    fn raw_partition(
         &mut self,
         key: &[u8],
         deletion: DeletionTime,
-        reader: &mut DataReader<S>,
+        reader: &mut dyn PartitionReader,
         out: &mut impl Write,
     ) -> Result<(), WriteError> {
         self.line.clear();

@@ -5,8 +5,9 @@ fn main() -> ExitCode {
     match sstable_lake::cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One clear line (the error chain is already in the message), no backtrace.
-            eprintln!("error: {:#}", anyhow::Error::from(e));
+            // One clear line, no backtrace: every message already names the file, the
+            // component and the byte offset.
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -13,6 +13,7 @@
 //!   row, with a hidden clustering column: the static row then is the CQL row.
 
 use sstable_format::data::Layout;
+use sstable_format::legacy::LegacyLayout;
 use sstable_format::schema::TableSchema;
 use sstable_format::statistics::{ColumnSpec, SerializationHeader};
 use sstable_format::{CqlType, Version};
@@ -47,11 +48,11 @@ pub struct TableView {
     pub static_compact: bool,
 }
 
-/// How one SSTable's header columns map to the output.
+/// How one SSTable's columns map to the output.
 #[derive(Debug, Clone)]
 pub struct SetMapping {
-    /// Decoder layout (header order: simple columns first).
-    pub layout: Layout,
+    /// Decoder layout of a 3.0+ SSTable (header order: simple columns first); `None` for 2.x.
+    pub layout: Option<Layout>,
     /// For each static column in layout order, its output column and value type.
     pub statics: Vec<Option<(usize, CqlType)>>,
     /// For each regular column in layout order, its output column and value type.
@@ -211,10 +212,31 @@ impl TableView {
         )
         .map_err(|e| Error::Schema(e.to_string()))?;
         Ok(SetMapping {
-            layout,
+            layout: Some(layout),
             statics,
             regulars,
             header_clustering,
         })
+    }
+}
+
+impl TableView {
+    /// Maps a 2.x SSTable, whose cells are indexed by the schema's own static and regular
+    /// columns ([`LegacyLayout::statics`], [`LegacyLayout::regulars`]).
+    pub fn map_legacy(&self, layout: &LegacyLayout) -> SetMapping {
+        let map = |cols: &[sstable_format::schema::ColumnDef]| {
+            cols.iter()
+                .map(|c| {
+                    self.column_index(&c.name)
+                        .and_then(|i| self.columns.get(i).map(|o| (i, o.ty.clone())))
+                })
+                .collect()
+        };
+        SetMapping {
+            layout: None,
+            statics: map(layout.statics()),
+            regulars: map(layout.regulars()),
+            header_clustering: layout.clustering_len(),
+        }
     }
 }

@@ -1012,3 +1012,27 @@ fn decode_marker<'a>(
         offset,
     })
 }
+
+/// What both `Data.db` readers (this module's [`DataReader`] for 3.0+ and
+/// [`crate::legacy::LegacyReader`] for 2.x) offer: a lending stream of partitions and their
+/// rows, so that everything downstream is written once.
+pub trait PartitionReader {
+    /// The next partition's header, or `None` at the end (see [`DataReader::next_partition`]).
+    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>>;
+    /// The next row or marker of the current partition, or `None` at its end.
+    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>>;
+    /// The uncompressed position of the next byte to decode.
+    fn position(&self) -> DataOffset;
+}
+
+impl<S: DataSource> PartitionReader for DataReader<S> {
+    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
+        DataReader::next_partition(self)
+    }
+    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
+        DataReader::next_unfiltered(self)
+    }
+    fn position(&self) -> DataOffset {
+        DataReader::position(self)
+    }
+}

@@ -1613,3 +1613,15 @@ mod tests {
         );
     }
 }
+
+impl<S: DataSource> crate::data::PartitionReader for LegacyReader<S> {
+    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
+        LegacyReader::next_partition(self)
+    }
+    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
+        LegacyReader::next_unfiltered(self)
+    }
+    fn position(&self) -> DataOffset {
+        LegacyReader::position(self)
+    }
+}
