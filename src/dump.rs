@@ -10,6 +10,7 @@ use sstable_format::data::{
 };
 use sstable_format::key::split_partition_key;
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
+use sstable_format::merge::{ColumnMap, Merger};
 use sstable_format::partitioner::{Partitioner, Token};
 use sstable_format::reconcile::{effective_deletion, live_row, Now};
 use sstable_format::schema::Schema;
@@ -39,20 +40,206 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut stats = DumpStats::default();
-    for set in &discovery.sets {
-        dump_set(set, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+    for group in discovery.tables() {
+        if plan.raw || group.sets.len() == 1 {
+            for set in group.sets {
+                dump_set(set, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+            }
+        } else {
+            dump_merged(
+                &group.sets,
+                user_schema.as_ref(),
+                plan,
+                &mut out,
+                &mut stats,
+            )?;
+        }
     }
     out.flush().map_err(Error::Stdout)?;
-    eprintln!(
-        "dump: {} sstable(s), {} partition(s), {} row(s) out",
-        stats.sstables, stats.partitions, stats.rows
-    );
+    eprintln!("dump: {}", stats.summary());
     Ok(())
+}
+
+/// The table's view for a group of sets: the schema when there is one, else the union of the
+/// sets' headers (first set's key and clustering, then every column seen).
+fn group_view(
+    opened: &[OpenedSet],
+    sets: &[&SstableSet],
+    user_schema: Option<&Schema>,
+) -> Result<TableView, Error> {
+    let mut view: Option<TableView> = None;
+    for (o, set) in opened.iter().zip(sets) {
+        let v = if o.version.is_legacy_layout() {
+            TableView::from_schema(
+                &legacy_schema(set, o, user_schema)?,
+                set.keyspace.as_deref(),
+            )
+        } else {
+            resolve_view(set, o, user_schema)?
+        };
+        match &mut view {
+            None => view = Some(v),
+            Some(acc) if acc.generated_names => {
+                for c in v.columns {
+                    if !acc.columns.iter().any(|a| a.name == c.name) {
+                        acc.columns.push(c);
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    view.ok_or_else(|| Error::Schema("no SSTables in the group".into()))
+}
+
+/// Dumps the merge of several sets of one table (several generations, or several nodes).
+fn dump_merged(
+    sets: &[&SstableSet],
+    user_schema: Option<&Schema>,
+    plan: &DumpPlan,
+    out: &mut impl Write,
+    stats: &mut DumpStats,
+) -> Result<(), Error> {
+    let opened = sets
+        .iter()
+        .map(|s| OpenedSet::open(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let view = group_view(&opened, sets, user_schema)?;
+    let mut partitioner = None;
+    let mut sources: Vec<(Box<dyn PartitionReader + '_>, ColumnMap)> = Vec::new();
+    let mut order_types: Option<Vec<CqlType>> = None;
+    for (o, set) in opened.iter().zip(sets) {
+        let p = o.partitioner()?;
+        match partitioner {
+            None => partitioner = Some(p),
+            Some(q) if q != p => {
+                return Err(Error::Schema(format!(
+                    "{}: partitioner {} differs from {} of the other SSTables of {}.{}",
+                    o.data_path.display(),
+                    p.class_name(),
+                    q.class_name(),
+                    view.keyspace,
+                    view.table
+                )))
+            }
+            Some(_) => {}
+        }
+        let (mapping, reader): (SetMapping, Box<dyn PartitionReader + '_>) =
+            if o.version.is_legacy_layout() {
+                let table = legacy_schema(set, o, user_schema)?;
+                let layout = LegacyLayout::from_schema(&table, o.version)
+                    .map_err(|e| Error::Schema(format!("{}: {e}", o.data_path.display())))?;
+                order_types.get_or_insert_with(|| clustering_order_types(&table));
+                let mapping = view.map_legacy(&layout);
+                (mapping, Box::new(LegacyReader::new(o.source()?, layout)))
+            } else {
+                let header = o.statistics.header.as_ref().ok_or_else(|| {
+                    Error::Schema(format!(
+                        "{}: no serialization header",
+                        o.data_path.display()
+                    ))
+                })?;
+                order_types.get_or_insert_with(|| header.clustering_types.clone());
+                let mapping = view.map_header(o.version, header)?;
+                let layout = mapping
+                    .layout
+                    .clone()
+                    .ok_or_else(|| Error::Schema("no layout".into()))?;
+                (mapping, Box::new(DataReader::new(o.source()?, layout)))
+            };
+        let to_map = |m: &[Option<(usize, CqlType)>]| {
+            m.iter()
+                .map(|c| c.as_ref().map(|(i, _)| *i as u32))
+                .collect()
+        };
+        sources.push((
+            reader,
+            ColumnMap {
+                statics: to_map(&mapping.statics),
+                regulars: to_map(&mapping.regulars),
+            },
+        ));
+        stats.sstables += 1;
+    }
+    let partitioner = partitioner.ok_or_else(|| Error::Schema("no SSTables".into()))?;
+    let column_types: Vec<CqlType> = view.columns.iter().map(|c| c.ty.clone()).collect();
+    let identity: Vec<Option<(usize, CqlType)>> = column_types
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, t)| Some((i, t)))
+        .collect();
+    let mapping = SetMapping {
+        layout: None,
+        statics: identity.clone(),
+        regulars: identity,
+        header_clustering: view.clustering.len(),
+    };
+    let merger = Merger::new(
+        sources,
+        partitioner,
+        order_types.unwrap_or_default(),
+        column_types,
+    );
+    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
+    let mut merger = merger;
+    let result = w.run_reader(&mut merger, false, out, stats);
+    let m = merger.stats();
+    eprintln!(
+        "merge {}.{}: {} sstable(s), {} partition(s) read, {} out, {} row(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s) seen",
+        view.keyspace,
+        view.table,
+        sets.len(),
+        m.partitions_read,
+        m.partitions_out,
+        m.rows_read,
+        m.rows_superseded,
+        m.cells_superseded,
+        m.tombstones
+    );
+    result.map_err(|e| match e {
+        WriteError::Format(source) => Error::Format {
+            path: opened
+                .first()
+                .map(|o| o.data_path.clone())
+                .unwrap_or_default(),
+            source,
+        },
+        WriteError::Io(e) => Error::Stdout(e),
+    })
+}
+
+/// Clustering types in clustering order (DESC columns as `ReversedType`) from a schema table.
+fn clustering_order_types(table: &sstable_format::schema::TableSchema) -> Vec<CqlType> {
+    table
+        .clustering
+        .iter()
+        .map(|c| match c.clustering_order {
+            sstable_format::schema::ClusteringOrder::Desc => {
+                CqlType::Reversed(Box::new(c.ty.clone()))
+            }
+            sstable_format::schema::ClusteringOrder::Asc => c.ty.clone(),
+        })
+        .collect()
+}
+
+impl DumpStats {
+    /// One line for the end of the run.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} sstable(s), {} partition(s), {} row(s) out, {} cell(s) deleted, {} cell(s) expired",
+            self.sstables, self.partitions, self.rows, self.cells_deleted, self.cells_expired
+        )
+    }
 }
 
 /// Counters of one run.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DumpStats {
+    /// Cells hidden by a deletion (partition, range, row, collection or cell tombstone).
+    pub cells_deleted: u64,
+    /// Cells hidden because their TTL expired.
+    pub cells_expired: u64,
     /// SSTables read.
     pub sstables: u64,
     /// Partitions read.
@@ -166,10 +353,12 @@ fn dump_set(
         };
     stats.sstables += 1;
     let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
-    w.run(reader, plan.raw, out, stats).map_err(|e| match e {
-        WriteError::Format(source) => wrap(source),
-        WriteError::Io(e) => Error::Stdout(e),
-    })
+    let mut reader = reader;
+    w.run_reader(reader.as_mut(), plan.raw, out, stats)
+        .map_err(|e| match e {
+            WriteError::Format(source) => wrap(source),
+            WriteError::Io(e) => Error::Stdout(e),
+        })
 }
 
 /// The schema table of a 2.x set: `schema.cql` beside it, else `--schema`. 2.x files carry no
@@ -233,6 +422,8 @@ struct RowWriter<'v> {
     static_vals: String,
     static_slots: Vec<Option<(usize, usize)>>,
     line: String,
+    cells_deleted: u64,
+    cells_expired: u64,
 }
 
 impl<'v> RowWriter<'v> {
@@ -254,12 +445,14 @@ impl<'v> RowWriter<'v> {
             static_vals: String::new(),
             static_slots: vec![None; n],
             line: String::new(),
+            cells_deleted: 0,
+            cells_expired: 0,
         }
     }
 
-    fn run(
+    fn run_reader(
         &mut self,
-        mut reader: Box<dyn PartitionReader + '_>,
+        reader: &mut dyn PartitionReader,
         raw: bool,
         out: &mut impl Write,
         stats: &mut DumpStats,
@@ -267,12 +460,16 @@ impl<'v> RowWriter<'v> {
         loop {
             let (key, deletion) = match reader.next_partition()? {
                 Some(p) => (p.key.to_vec(), p.deletion),
-                None => return Ok(()),
+                None => {
+                    stats.cells_deleted += std::mem::take(&mut self.cells_deleted);
+                    stats.cells_expired += std::mem::take(&mut self.cells_expired);
+                    return Ok(());
+                }
             };
             stats.partitions += 1;
             self.start_partition(&key)?;
             if raw {
-                self.raw_partition(&key, deletion, reader.as_mut(), out)?;
+                self.raw_partition(&key, deletion, reader, out)?;
                 continue;
             }
             let mut open_range: Option<DeletionTime> = None;
@@ -342,6 +539,8 @@ impl<'v> RowWriter<'v> {
     /// Collects the live static cells; returns whether any is live.
     fn static_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
         let live = live_row(row, d, self.now);
+        self.cells_deleted += u64::from(live.deleted_cells);
+        self.cells_expired += u64::from(live.expired_cells);
         self.static_vals.clear();
         self.static_slots.iter_mut().for_each(|s| *s = None);
         fill_values(
@@ -356,6 +555,8 @@ impl<'v> RowWriter<'v> {
     /// Collects the live regular cells; returns whether the row is live.
     fn clustered_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
         let live = live_row(row, d, self.now);
+        self.cells_deleted += u64::from(live.deleted_cells);
+        self.cells_expired += u64::from(live.expired_cells);
         if !live.is_live() {
             return Ok(false);
         }

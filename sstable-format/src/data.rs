@@ -60,6 +60,12 @@ pub struct DeletionTime {
     pub local_deletion_time: i64,
 }
 
+impl Default for DeletionTime {
+    fn default() -> Self {
+        DeletionTime::LIVE
+    }
+}
+
 impl DeletionTime {
     /// No deletion.
     pub const LIVE: DeletionTime = DeletionTime {

@@ -15,6 +15,7 @@
 
 mod buffer;
 pub mod chunks;
+pub mod compare;
 pub mod compression_info;
 pub mod crc;
 pub mod cursor;
@@ -24,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod key;
 pub mod legacy;
+pub mod merge;
 pub mod offsets;
 pub mod partitioner;
 pub mod reconcile;

@@ -71,6 +71,10 @@ pub struct LiveRow<'r, 'a> {
     pub has_live_marker: bool,
     /// Live cells, in column order.
     pub cells: Vec<&'r Cell<'a>>,
+    /// Cells hidden by a deletion (partition, range, row or collection).
+    pub deleted_cells: u32,
+    /// Expiring cells whose TTL has passed.
+    pub expired_cells: u32,
 }
 
 impl LiveRow<'_, '_> {
@@ -99,21 +103,35 @@ pub fn live_row<'r, 'a>(row: &'r Row<'a>, deletion: DeletionTime, now: Now) -> L
             .liveness
             .timestamp
             .is_some_and(|ts| !deletion.deletes(ts));
+    let mut deleted_cells = 0;
+    let mut expired_cells = 0;
     let cells = row
         .cells
         .iter()
         .filter(|c| {
-            if deletion.deletes(c.timestamp) || !now.cell_is_live(c) {
+            let shadowed = deletion.deletes(c.timestamp)
+                || row
+                    .complex_deletions
+                    .iter()
+                    .any(|(col, d)| *col == c.column && d.deletes(c.timestamp));
+            if shadowed {
+                deleted_cells += 1;
                 return false;
             }
-            !row.complex_deletions
-                .iter()
-                .any(|(col, d)| *col == c.column && d.deletes(c.timestamp))
+            if !now.cell_is_live(c) {
+                if matches!(c.kind, CellKind::Expiring { .. }) {
+                    expired_cells += 1;
+                }
+                return false;
+            }
+            true
         })
         .collect();
     LiveRow {
         has_live_marker,
         cells,
+        deleted_cells,
+        expired_cells,
     }
 }
 

@@ -426,6 +426,31 @@ pub fn assemble_multi_cell<'a>(
 // Counters
 // ---------------------------------------------------------------------------------------------
 
+/// One shard from two versions of the same counter id (`CounterContext.merge`).
+fn merge_shards(x: &CounterShard, y: &CounterShard) -> CounterShard {
+    use ShardKind::{Global, Local, Remote};
+    let newer = |x: &CounterShard, y: &CounterShard| {
+        if (x.clock, x.count) >= (y.clock, y.count) {
+            *x
+        } else {
+            *y
+        }
+    };
+    match (x.kind, y.kind) {
+        (Global, Global) | (Remote, Remote) => newer(x, y),
+        (Global, _) => *x,
+        (_, Global) => *y,
+        (Local, Local) => CounterShard {
+            kind: Local,
+            counter_id: x.counter_id,
+            clock: x.clock.wrapping_add(y.clock),
+            count: x.count.wrapping_add(y.count),
+        },
+        (Local, Remote) => *x,
+        (Remote, Local) => *y,
+    }
+}
+
 /// The kind of a counter shard (`CounterContext`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ShardKind {
@@ -525,6 +550,71 @@ impl CounterContext {
         self.shards
             .iter()
             .fold(0i64, |acc, s| acc.wrapping_add(s.count))
+    }
+
+    /// Merges two versions of a counter shard by shard (`CounterContext.merge`): for the same
+    /// counter id, global beats local and remote, local beats remote; two globals or two
+    /// remotes keep the higher clock (then the higher count, as Cassandra does for the invalid
+    /// equal-clock case); two legacy locals are summed. Shards are kept ordered by counter id.
+    pub fn merge(&self, other: &CounterContext) -> CounterContext {
+        let mut a: Vec<&CounterShard> = self.shards.iter().collect();
+        let mut b: Vec<&CounterShard> = other.shards.iter().collect();
+        a.sort_by_key(|x| x.counter_id);
+        b.sort_by_key(|x| x.counter_id);
+        let (mut i, mut j) = (0, 0);
+        let mut shards = Vec::with_capacity(a.len().max(b.len()));
+        loop {
+            match (a.get(i), b.get(j)) {
+                (None, None) => break,
+                (Some(x), None) => {
+                    shards.push(**x);
+                    i += 1;
+                }
+                (None, Some(y)) => {
+                    shards.push(**y);
+                    j += 1;
+                }
+                (Some(x), Some(y)) => match x.counter_id.cmp(&y.counter_id) {
+                    std::cmp::Ordering::Less => {
+                        shards.push(**x);
+                        i += 1;
+                    }
+                    std::cmp::Ordering::Greater => {
+                        shards.push(**y);
+                        j += 1;
+                    }
+                    std::cmp::Ordering::Equal => {
+                        shards.push(merge_shards(x, y));
+                        i += 1;
+                        j += 1;
+                    }
+                },
+            }
+        }
+        CounterContext { shards }
+    }
+
+    /// Serializes the context (header of global and local shard indices, then the shards).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let listed: Vec<i16> = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.kind {
+                ShardKind::Global => Some(i16::MIN.wrapping_add(i as i16)),
+                ShardKind::Local => Some(i as i16),
+                ShardKind::Remote => None,
+            })
+            .collect();
+        out.extend_from_slice(&(listed.len() as i16).to_be_bytes());
+        for h in listed {
+            out.extend_from_slice(&h.to_be_bytes());
+        }
+        for s in &self.shards {
+            out.extend_from_slice(&s.counter_id);
+            out.extend_from_slice(&s.clock.to_be_bytes());
+            out.extend_from_slice(&s.count.to_be_bytes());
+        }
     }
 }
 
