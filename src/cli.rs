@@ -48,8 +48,9 @@ struct DumpArgs {
     /// tombstone, instead of the live rows.
     #[arg(long)]
     raw: bool,
-    /// The instant TTLs are evaluated at: RFC 3339 (`2018-09-08T04:31:40Z`) or seconds since
-    /// the epoch. Default: the time the run starts.
+    /// The instant TTLs are evaluated at: RFC 3339 (`2018-09-08T04:31:40Z`), seconds since the
+    /// epoch, or `snapshot` (each table's snapshot time: the manifest's `created_at`, else the
+    /// newest SSTable file's modification time). Default: the time the run starts.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
 }
@@ -74,8 +75,17 @@ pub struct DumpPlan {
     pub schema: Option<PathBuf>,
     /// On-disk view instead of live rows.
     pub raw: bool,
-    /// Seconds since the epoch at which TTLs are evaluated.
-    pub now: i64,
+    /// When TTLs are evaluated.
+    pub now: NowPlan,
+}
+
+/// The instant TTLs are evaluated at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NowPlan {
+    /// Seconds since the epoch.
+    At(i64),
+    /// Each table's snapshot time.
+    Snapshot,
 }
 
 /// What to run.
@@ -85,6 +95,16 @@ pub enum Plan {
     Inspect(InspectPlan),
     /// `dump`.
     Dump(DumpPlan),
+}
+
+impl DumpPlan {
+    /// The evaluation instant (seconds); `Snapshot` must have been resolved per table.
+    pub fn at(&self) -> i64 {
+        match self.now {
+            NowPlan::At(t) => t,
+            NowPlan::Snapshot => 0,
+        }
+    }
 }
 
 impl Cli {
@@ -101,12 +121,13 @@ impl Cli {
                 schema: a.schema,
                 raw: a.raw,
                 now: match a.now {
-                    Some(t) => parse_instant(&t).ok_or_else(|| {
+                    Some(t) if t == "snapshot" => NowPlan::Snapshot,
+                    Some(t) => NowPlan::At(parse_instant(&t).ok_or_else(|| {
                         Error::Usage(format!(
                             "--now {t:?}: expected RFC 3339 like 2018-09-08T04:31:40Z or seconds since the epoch"
                         ))
-                    })?,
-                    None => start,
+                    })?),
+                    None => NowPlan::At(start),
                 },
             }),
         })
@@ -218,9 +239,14 @@ mod tests {
         assert!(cli.into_plan(0).is_err());
         let cli = Cli::try_parse_from(["sstable-lake", "dump", "x"]).unwrap();
         match cli.into_plan(42).unwrap() {
-            Plan::Dump(p) => assert_eq!(p.now, 42),
+            Plan::Dump(p) => assert_eq!(p.now, NowPlan::At(42)),
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["sstable-lake", "inspect"]).is_err());
+        let cli = Cli::try_parse_from(["sstable-lake", "dump", "x", "--now", "snapshot"]).unwrap();
+        match cli.into_plan(0).unwrap() {
+            Plan::Dump(p) => assert_eq!(p.now, NowPlan::Snapshot),
+            other => panic!("{other:?}"),
+        }
     }
 }

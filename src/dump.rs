@@ -17,7 +17,7 @@ use sstable_format::schema::Schema;
 use sstable_format::value::{assemble_multi_cell, decode_value};
 use sstable_format::CqlType;
 
-use crate::cli::DumpPlan;
+use crate::cli::{parse_instant, DumpPlan, NowPlan};
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
 use crate::json::{write_json_string, write_value};
@@ -41,6 +41,11 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut stats = DumpStats::default();
     for group in discovery.tables() {
+        let now = resolve_now(plan.now, &group.sets, &discovery);
+        let plan = &DumpPlan {
+            now: NowPlan::At(now),
+            ..plan.clone()
+        };
         if plan.raw || group.sets.len() == 1 {
             for set in group.sets {
                 dump_set(set, user_schema.as_ref(), plan, &mut out, &mut stats)?;
@@ -58,6 +63,35 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
     out.flush().map_err(Error::Stdout)?;
     eprintln!("dump: {}", stats.summary());
     Ok(())
+}
+
+/// The instant of `--now` for one table: as given, or its snapshot time (the manifest's
+/// `created_at`, else the newest modification time of its SSTables' files, which a snapshot's
+/// hard links keep from the flush: a lower bound of the snapshot time).
+fn resolve_now(now: NowPlan, sets: &[&SstableSet], discovery: &crate::discover::Discovery) -> i64 {
+    match now {
+        NowPlan::At(t) => t,
+        NowPlan::Snapshot => {
+            let created = discovery
+                .manifests
+                .iter()
+                .filter(|m| {
+                    sets.iter()
+                        .any(|s| m.path.parent() == Some(s.dir.as_path()))
+                })
+                .filter_map(|m| m.created_at.as_deref().and_then(parse_instant))
+                .max();
+            created.unwrap_or_else(|| {
+                sets.iter()
+                    .flat_map(|s| s.components.values())
+                    .filter_map(|p| std::fs::metadata(p).ok()?.modified().ok())
+                    .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs() as i64)
+                    .max()
+                    .unwrap_or(0)
+            })
+        }
+    }
 }
 
 /// The table's view for a group of sets: the schema when there is one, else the union of the
@@ -181,7 +215,7 @@ fn dump_merged(
         order_types.unwrap_or_default(),
         column_types,
     );
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
+    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
     let mut merger = merger;
     let result = w.run_reader(&mut merger, false, out, stats);
     let m = merger.stats();
@@ -352,7 +386,7 @@ fn dump_set(
             (view, mapping, Box::new(reader))
         };
     stats.sstables += 1;
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.now));
+    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
     let mut reader = reader;
     w.run_reader(reader.as_mut(), plan.raw, out, stats)
         .map_err(|e| match e {
