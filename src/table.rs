@@ -176,6 +176,23 @@ impl TableView {
                 header_clustering
             )));
         }
+        if !self.generated_names {
+            let keys = key_types(header);
+            let named = self
+                .partition_key
+                .iter()
+                .zip(keys.iter())
+                .chain(self.clustering.iter().zip(header.clustering_types.iter()));
+            for (col, disk) in named {
+                check_compatible(&self.table, &col.name, disk, &col.ty)?;
+            }
+            for spec in header.static_columns.iter().chain(&header.regular_columns) {
+                let name = spec.name_str();
+                if let Some(col) = self.columns.iter().find(|c| c.name == name) {
+                    check_compatible(&self.table, &col.name, &spec.ty, &col.ty)?;
+                }
+            }
+        }
         let layout_types =
             |specs: Vec<&ColumnSpec>| -> (Vec<CqlType>, Vec<Option<(usize, CqlType)>>) {
                 let mut types = Vec::with_capacity(specs.len());
@@ -239,4 +256,33 @@ impl TableView {
             header_clustering: layout.clustering_len(),
         }
     }
+}
+
+/// The shape of a type for compatibility checks: frozen-ness, `ReversedType` and UDT field
+/// additions are not conflicts (Cassandra allows them); a different kind of value is.
+fn shape(t: &CqlType) -> String {
+    match t.unreversed() {
+        CqlType::List { element, .. } => format!("list<{}>", shape(element)),
+        CqlType::Set { element, .. } => format!("set<{}>", shape(element)),
+        CqlType::Map { key, value, .. } => format!("map<{},{}>", shape(key), shape(value)),
+        CqlType::Udt(u) => format!("udt {}", u.name),
+        CqlType::Tuple(items) => format!("tuple<{}>", items.iter().map(shape).collect::<Vec<_>>().join(",")),
+        // text and varchar are one type; ascii values are valid text.
+        CqlType::Ascii => "text".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Fails when the SSTable's header and the schema give a column different kinds of values
+/// (not a dropped-and-re-added column of another type, which Cassandra refuses anyway).
+fn check_compatible(table: &str, column: &str, disk: &CqlType, schema: &CqlType) -> Result<(), Error> {
+    let opaque = |t: &CqlType| matches!(t.unreversed(), CqlType::Custom(_) | CqlType::Blob | CqlType::Empty);
+    if opaque(disk) || opaque(schema) || shape(disk) == shape(schema) {
+        return Ok(());
+    }
+    Err(Error::Schema(format!(
+        "column {column} of table {table} is {} in the SSTable's header but {} in the schema",
+        disk.unreversed(),
+        schema
+    )))
 }
