@@ -15,6 +15,7 @@
 
 mod buffer;
 pub mod chunks;
+pub mod compare;
 pub mod compression_info;
 pub mod crc;
 pub mod cursor;
