@@ -32,6 +32,7 @@
 use std::cmp::Ordering;
 
 use crate::buffer::ChunkBuffer;
+use crate::compare::compare_values;
 use crate::cursor::Cursor;
 use crate::data::{
     BoundKind, Cell, CellKind, DeletionTime, LivenessInfo, PartitionHeader, RangeTombstoneMarker,
@@ -226,96 +227,6 @@ impl LegacyLayout {
             }
         }
     }
-}
-
-/// Orders two serialized values of a clustering type (`AbstractType.compare`). Empty values
-/// sort first. Types without a simple order (decimal, collections, tuples, UDTs, custom) fall
-/// back to unsigned bytes, which only matters for range tombstones over them.
-fn compare_values(ty: &CqlType, a: &[u8], b: &[u8]) -> Ordering {
-    if a.is_empty() || b.is_empty() {
-        return (!a.is_empty()).cmp(&!b.is_empty());
-    }
-    match ty.unreversed() {
-        CqlType::TinyInt
-        | CqlType::SmallInt
-        | CqlType::Int
-        | CqlType::BigInt
-        | CqlType::Varint
-        | CqlType::Timestamp
-        | CqlType::Time
-        | CqlType::Counter => compare_signed_be(a, b),
-        CqlType::Float => match (<[u8; 4]>::try_from(a), <[u8; 4]>::try_from(b)) {
-            (Ok(x), Ok(y)) => f32::from_be_bytes(x).total_cmp(&f32::from_be_bytes(y)),
-            _ => a.cmp(b),
-        },
-        CqlType::Double => match (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) {
-            (Ok(x), Ok(y)) => f64::from_be_bytes(x).total_cmp(&f64::from_be_bytes(y)),
-            _ => a.cmp(b),
-        },
-        CqlType::TimeUuid => uuid_timestamp(a)
-            .cmp(&uuid_timestamp(b))
-            .then_with(|| compare_signed_bytes(a, b)),
-        CqlType::Uuid => {
-            let version = |v: &[u8]| v.get(6).map(|b| b >> 4);
-            version(a).cmp(&version(b)).then_with(|| {
-                if version(a) == Some(1) {
-                    uuid_timestamp(a)
-                        .cmp(&uuid_timestamp(b))
-                        .then_with(|| compare_signed_bytes(a, b))
-                } else {
-                    compare_signed_bytes(a, b)
-                }
-            })
-        }
-        _ => a.cmp(b),
-    }
-}
-
-/// Two's-complement big-endian integers of any widths.
-fn compare_signed_be(a: &[u8], b: &[u8]) -> Ordering {
-    let neg = |v: &[u8]| v.first().is_some_and(|f| f & 0x80 != 0);
-    let (na, nb) = (neg(a), neg(b));
-    if na != nb {
-        return if na {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
-    }
-    let pad = if na { 0xffu8 } else { 0 };
-    let len = a.len().max(b.len());
-    let at = |v: &[u8], i: usize| {
-        let shift = len - v.len();
-        if i < shift {
-            pad
-        } else {
-            v.get(i - shift).copied().unwrap_or(pad)
-        }
-    };
-    (0..len)
-        .map(|i| at(a, i).cmp(&at(b, i)))
-        .find(|o| *o != Ordering::Equal)
-        .unwrap_or(Ordering::Equal)
-}
-
-fn compare_signed_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    a.iter().map(|x| *x as i8).cmp(b.iter().map(|x| *x as i8))
-}
-
-/// The 60-bit timestamp of a version-1 UUID (0 when the value is not 16 bytes).
-fn uuid_timestamp(v: &[u8]) -> u64 {
-    let Ok(b) = <[u8; 16]>::try_from(v) else {
-        return 0;
-    };
-    let [t0, t1, t2, t3, t4, t5, t6, t7, ..] = b;
-    (u64::from(t6 & 0x0f) << 56)
-        | (u64::from(t7) << 48)
-        | (u64::from(t4) << 40)
-        | (u64::from(t5) << 32)
-        | (u64::from(t0) << 24)
-        | (u64::from(t1) << 16)
-        | (u64::from(t2) << 8)
-        | u64::from(t3)
 }
 
 /// A clustering position owned by the range-tombstone tracker: values and a bias that places
@@ -1245,6 +1156,18 @@ fn liveness_of(timestamp: i64, kind: CellKind) -> LivenessInfo {
     }
 }
 
+impl<S: DataSource> crate::data::PartitionReader for LegacyReader<S> {
+    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
+        LegacyReader::next_partition(self)
+    }
+    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
+        LegacyReader::next_unfiltered(self)
+    }
+    fn position(&self) -> DataOffset {
+        LegacyReader::position(self)
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -1603,25 +1526,20 @@ mod tests {
 
     #[test]
     fn clustering_order_of_values() {
-        assert_eq!(compare_signed_be(&int(-1), &int(1)), Ordering::Less);
-        assert_eq!(compare_signed_be(&[0x80], &[0x00, 0x01]), Ordering::Less);
-        assert_eq!(compare_signed_be(&[0x01, 0x00], &[0x7f]), Ordering::Greater);
+        let varint = CqlType::Varint;
+        assert_eq!(compare_values(&varint, &int(-1), &int(1)), Ordering::Less);
+        assert_eq!(
+            compare_values(&varint, &[0x80], &[0x00, 0x01]),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_values(&varint, &[0x01, 0x00], &[0x7f]),
+            Ordering::Greater
+        );
         assert_eq!(compare_values(&CqlType::Int, &[], &int(0)), Ordering::Less);
         assert_eq!(
             compare_values(&CqlType::Text, b"b", b"ab"),
             Ordering::Greater
         );
-    }
-}
-
-impl<S: DataSource> crate::data::PartitionReader for LegacyReader<S> {
-    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
-        LegacyReader::next_partition(self)
-    }
-    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
-        LegacyReader::next_unfiltered(self)
-    }
-    fn position(&self) -> DataOffset {
-        LegacyReader::position(self)
     }
 }
