@@ -10,7 +10,6 @@ use sstable_format::chunks::{verify_all, verify_uncompressed};
 use sstable_format::descriptor::ComponentName;
 use sstable_format::digest::{Digest, DigestCoverage};
 use sstable_format::statistics::{SerializationHeader, Statistics};
-use sstable_format::version::DigestKind;
 use sstable_format::CqlType;
 
 use crate::cli::InspectPlan;
@@ -266,9 +265,6 @@ fn verify_digest(set: &SstableSet, opened: &OpenedSet) -> Result<&'static str, E
         path: opened.data_path.clone(),
         source,
     };
-    if kind == DigestKind::Sha1 {
-        return Ok("sha1 (not checked)");
-    }
     match &opened.compression {
         Some(ci) => match digest
             .verify_compressed(kind, opened.data.bytes(), ci.chunk_offsets())
