@@ -34,6 +34,7 @@ pub mod statistics;
 pub mod toc;
 pub mod types;
 pub mod value;
+pub mod verify;
 pub mod version;
 pub mod writer;
 
