@@ -30,9 +30,15 @@ struct InspectArgs {
     /// Print one JSON object per set instead of text.
     #[arg(long)]
     json: bool,
-    /// Check every chunk's checksum and the whole-file digest of Data.db.
+    /// Check every chunk's checksum and the whole-file digest of Data.db, then decode every
+    /// partition and row and check Cassandra's invariants (order, deletion times, TTLs, range
+    /// tombstones).
     #[arg(long)]
     verify: bool,
+    /// CQL file with CREATE TYPE / CREATE TABLE statements, needed by `--verify` to decode the
+    /// rows of 2.x (ka/la/lb) sets that have no schema.cql beside them.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -62,8 +68,10 @@ pub struct InspectPlan {
     pub paths: Vec<PathBuf>,
     /// JSON output.
     pub json: bool,
-    /// Verify checksums and digests.
+    /// Verify checksums, digests and the rows.
     pub verify: bool,
+    /// Schema file (for decoding 2.x rows under `--verify`).
+    pub schema: Option<PathBuf>,
 }
 
 /// A validated `dump` run.
@@ -115,6 +123,7 @@ impl Cli {
                 paths: a.paths,
                 json: a.json,
                 verify: a.verify,
+                schema: a.schema,
             }),
             Command::Dump(a) => Plan::Dump(DumpPlan {
                 paths: a.paths,
@@ -246,6 +255,22 @@ mod tests {
         let cli = Cli::try_parse_from(["sstable-lake", "dump", "x", "--now", "snapshot"]).unwrap();
         match cli.into_plan(0).unwrap() {
             Plan::Dump(p) => assert_eq!(p.now, NowPlan::Snapshot),
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "sstable-lake",
+            "inspect",
+            "--verify",
+            "--schema",
+            "s.cql",
+            "x",
+        ])
+        .unwrap();
+        match cli.into_plan(0).unwrap() {
+            Plan::Inspect(p) => {
+                assert!(p.verify);
+                assert_eq!(p.schema, Some(PathBuf::from("s.cql")));
+            }
             other => panic!("{other:?}"),
         }
     }

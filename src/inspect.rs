@@ -7,10 +7,14 @@ use std::io::Write;
 
 use serde_json::{json, Map, Value as Json};
 use sstable_format::chunks::{verify_all, verify_uncompressed};
+use sstable_format::compare::ClusteringComparator;
+use sstable_format::data::{DataReader, PartitionReader};
 use sstable_format::descriptor::ComponentName;
 use sstable_format::digest::{Digest, DigestCoverage};
+use sstable_format::legacy::{LegacyLayout, LegacyReader};
+use sstable_format::schema::{ClusteringOrder, Schema, TableSchema};
 use sstable_format::statistics::{SerializationHeader, Statistics};
-use sstable_format::version::DigestKind;
+use sstable_format::verify::{verify_partitions, verify_statistics};
 use sstable_format::CqlType;
 
 use crate::cli::InspectPlan;
@@ -32,8 +36,12 @@ pub fn run(plan: &InspectPlan) -> Result<(), Error> {
     let mut out = stdout.lock();
     let mut failures = 0usize;
     let mut first_error = None;
+    let user_schema = match &plan.schema {
+        Some(p) => Some(read_schema(p)?),
+        None => None,
+    };
     for set in &discovery.sets {
-        match inspect_set(set, plan.verify) {
+        match inspect_set(set, plan.verify, user_schema.as_ref()) {
             Ok(report) => {
                 let text = if plan.json {
                     format!("{report}\n")
@@ -133,7 +141,111 @@ fn stats_json(s: &Statistics, report: &mut Map<String, Json>) {
     }
 }
 
-fn inspect_set(set: &SstableSet, verify: bool) -> Result<Json, Error> {
+/// The path of another component of the set of `data_path` (`...-Data.db`).
+fn component_path(data_path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    match data_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix("Data.db"))
+    {
+        Some(base) => data_path.with_file_name(format!("{base}{suffix}")),
+        None => data_path.to_path_buf(),
+    }
+}
+
+fn read_schema(path: &std::path::Path) -> Result<Schema, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;
+    Schema::parse(&text).map_err(|source| Error::Format {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The table of a 2.x set: `schema.cql` beside it, else `--schema`; `None` if neither has it.
+fn legacy_table(
+    set: &SstableSet,
+    user_schema: Option<&Schema>,
+) -> Result<Option<TableSchema>, Error> {
+    let beside = match &set.schema_cql {
+        Some(p) => Some(read_schema(p)?),
+        None => None,
+    };
+    for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
+        let table = set
+            .table
+            .as_deref()
+            .and_then(|t| schema.table(set.keyspace.as_deref(), t))
+            .or_else(|| schema.only_table());
+        if let Some(t) = table {
+            return Ok(Some(t.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Decodes every partition and row and checks Cassandra's invariants
+/// ([`sstable_format::verify`]). 2.x sets need a schema to be decoded; without one the rows are
+/// not checked (said in the report).
+fn verify_rows(
+    set: &SstableSet,
+    opened: &OpenedSet,
+    user_schema: Option<&Schema>,
+) -> Result<Json, Error> {
+    let wrap = |source| Error::Format {
+        path: opened.data_path.clone(),
+        source,
+    };
+    verify_statistics(&opened.statistics).map_err(|source| Error::Format {
+        path: component_path(&opened.data_path, "Statistics.db"),
+        source,
+    })?;
+    let partitioner = opened.partitioner().ok();
+    let order: Vec<CqlType>;
+    let mut reader: Box<dyn PartitionReader + '_> = if opened.version.is_legacy_layout() {
+        let Some(table) = legacy_table(set, user_schema)? else {
+            return Ok(json!(
+                "not checked: no schema (2.x files store no column types; give --schema FILE)"
+            ));
+        };
+        let layout = LegacyLayout::from_schema(&table, opened.version)
+            .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
+        order = table
+            .clustering
+            .iter()
+            .map(|c| match c.clustering_order {
+                ClusteringOrder::Desc => CqlType::Reversed(Box::new(c.ty.clone())),
+                ClusteringOrder::Asc => c.ty.clone(),
+            })
+            .collect();
+        Box::new(LegacyReader::new(opened.source()?, layout))
+    } else {
+        let header = opened.statistics.header.as_ref().ok_or_else(|| {
+            wrap(sstable_format::Error::invalid(
+                sstable_format::Component::Statistics,
+                0,
+                "no serialization header: rows cannot be decoded",
+            ))
+        })?;
+        let layout = header
+            .layout(opened.version)
+            .map_err(|source| Error::Format {
+                path: component_path(&opened.data_path, "Statistics.db"),
+                source,
+            })?;
+        order = header.clustering_types.clone();
+        Box::new(DataReader::new(opened.source()?, layout))
+    };
+    let comparator = ClusteringComparator::new(order);
+    let compare = |a: &[Option<&[u8]>], b: &[Option<&[u8]>]| comparator.compare(a, b);
+    let s = verify_partitions(reader.as_mut(), partitioner, Some(&compare)).map_err(wrap)?;
+    Ok(json!({"partitions": s.partitions, "rows": s.rows, "markers": s.markers, "cells": s.cells}))
+}
+
+fn inspect_set(
+    set: &SstableSet,
+    verify: bool,
+    user_schema: Option<&Schema>,
+) -> Result<Json, Error> {
     let opened = OpenedSet::open(set)?;
     let mut r = Map::new();
     r.insert("keyspace".into(), json!(set.keyspace));
@@ -196,9 +308,10 @@ fn inspect_set(set: &SstableSet, verify: bool) -> Result<Json, Error> {
             },
         };
         let digest = verify_digest(set, &opened)?;
+        let rows = verify_rows(set, &opened, user_schema)?;
         r.insert(
             "verify".into(),
-            json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len}),
+            json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len, "rows": rows}),
         );
     }
     let _ = file_size;
@@ -266,9 +379,6 @@ fn verify_digest(set: &SstableSet, opened: &OpenedSet) -> Result<&'static str, E
         path: opened.data_path.clone(),
         source,
     };
-    if kind == DigestKind::Sha1 {
-        return Ok("sha1 (not checked)");
-    }
     match &opened.compression {
         Some(ci) => match digest
             .verify_compressed(kind, opened.data.bytes(), ci.chunk_offsets())

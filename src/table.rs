@@ -266,7 +266,10 @@ fn shape(t: &CqlType) -> String {
         CqlType::Set { element, .. } => format!("set<{}>", shape(element)),
         CqlType::Map { key, value, .. } => format!("map<{},{}>", shape(key), shape(value)),
         CqlType::Udt(u) => format!("udt {}", u.name),
-        CqlType::Tuple(items) => format!("tuple<{}>", items.iter().map(shape).collect::<Vec<_>>().join(",")),
+        CqlType::Tuple(items) => format!(
+            "tuple<{}>",
+            items.iter().map(shape).collect::<Vec<_>>().join(",")
+        ),
         // text and varchar are one type; ascii values are valid text.
         CqlType::Ascii => "text".to_string(),
         other => other.to_string(),
@@ -275,8 +278,18 @@ fn shape(t: &CqlType) -> String {
 
 /// Fails when the SSTable's header and the schema give a column different kinds of values
 /// (not a dropped-and-re-added column of another type, which Cassandra refuses anyway).
-fn check_compatible(table: &str, column: &str, disk: &CqlType, schema: &CqlType) -> Result<(), Error> {
-    let opaque = |t: &CqlType| matches!(t.unreversed(), CqlType::Custom(_) | CqlType::Blob | CqlType::Empty);
+fn check_compatible(
+    table: &str,
+    column: &str,
+    disk: &CqlType,
+    schema: &CqlType,
+) -> Result<(), Error> {
+    let opaque = |t: &CqlType| {
+        matches!(
+            t.unreversed(),
+            CqlType::Custom(_) | CqlType::Blob | CqlType::Empty
+        )
+    };
     if opaque(disk) || opaque(schema) || shape(disk) == shape(schema) {
         return Ok(());
     }

@@ -1,3 +1,9 @@
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "benchmark setup: a failure is a bug to see at once"
+)]
 //! Decode stage: Data.db bytes (LZ4-compressed, checksummed) to rows and cells.
 //!
 //! `cargo bench -p sstable-format --bench decode`. Reports MB/s of uncompressed Data.db; the

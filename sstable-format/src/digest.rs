@@ -4,7 +4,9 @@
 //! Mirrors Cassandra's `io/util/ChecksumWriter.writeFullChecksum` (2.x
 //! `DataIntegrityMetadata.ChecksumWriter`): ASCII decimal of an Adler-32 (ka `Digest.sha1`,
 //! la/lb `Digest.adler32`) or CRC-32 (ma+ `Digest.crc32`). 2.0 (`jb`) and older files hold a hex
-//! SHA-1 followed by two spaces and the Data.db file name; they are parsed but not verified.
+//! SHA-1 of the whole Data.db followed by two spaces and the Data.db file name (2.0
+//! `io/util/DataIntegrityMetadata.ChecksumWriter` with a `MessageDigest("SHA-1")`, written by
+//! `writeFullChecksum` as `hex + "  " + fileName`).
 
 use crate::error::{Component, Error, Result};
 use crate::offsets::FileOffset;
@@ -103,7 +105,7 @@ impl Digest {
     ) -> Result<DigestCoverage> {
         match self.verify(kind, data) {
             Ok(()) => Ok(DigestCoverage::WholeFile),
-            Err(Error::DigestMismatch { .. }) => {
+            Err(e) if is_mismatch(&e) => {
                 let mut h = DigestHasher::new(kind)?;
                 feed_chunk_bodies(&mut h, data, chunk_offsets)?;
                 match self.verify_hasher(&h) {
@@ -116,33 +118,86 @@ impl Digest {
     }
 
     /// Checks an incremental hash (fed the whole file) against the digest.
+    ///
+    /// A checksum digest checked against a SHA-1 hasher (or the reverse) is an error that says
+    /// so: the Digest file does not match the format version.
     pub fn verify_hasher(&self, hasher: &DigestHasher) -> Result<()> {
-        let computed = hasher.value();
-        match self.value {
-            DigestValue::Checksum(stored) if stored == computed => Ok(()),
-            DigestValue::Checksum(stored) => Err(Error::DigestMismatch {
-                component: Component::Data,
-                stored,
-                computed,
-            }),
-            DigestValue::Sha1(_) => Err(sha1_unsupported()),
+        match (self.value, hasher.finish()) {
+            (DigestValue::Checksum(stored), DigestValue::Checksum(computed)) => {
+                if stored == computed {
+                    Ok(())
+                } else {
+                    Err(Error::DigestMismatch {
+                        component: Component::Data,
+                        stored,
+                        computed,
+                    })
+                }
+            }
+            (DigestValue::Sha1(stored), DigestValue::Sha1(computed)) => {
+                if stored == computed {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(
+                        Component::Data,
+                        0,
+                        format!(
+                            "whole-file SHA-1 mismatch: stored {}, computed {}",
+                            hex(&stored),
+                            hex(&computed)
+                        ),
+                    ))
+                }
+            }
+            (DigestValue::Sha1(_), DigestValue::Checksum(_)) => Err(Error::invalid(
+                Component::Digest,
+                0,
+                "the Digest file holds a SHA-1 but this format version uses a checksum",
+            )),
+            (DigestValue::Checksum(_), DigestValue::Sha1(_)) => Err(Error::invalid(
+                Component::Digest,
+                0,
+                "the Digest file holds a checksum but this format version uses SHA-1",
+            )),
         }
     }
 }
 
-fn sha1_unsupported() -> Error {
-    Error::Unsupported {
-        component: Component::Digest,
-        offset: 0,
-        message: "SHA-1 digests (2.0 and older) are not verified".to_string(),
+/// Whether `e` is a digest mismatch (checksum or SHA-1) rather than a structural problem.
+fn is_mismatch(e: &Error) -> bool {
+    match e {
+        Error::DigestMismatch { .. } => true,
+        Error::Invalid {
+            component: Component::Data,
+            message,
+            ..
+        } => message.starts_with("whole-file SHA-1 mismatch"),
+        _ => false,
     }
 }
 
-/// The whole-file digest of `data` (Data.db as stored). SHA-1 is not supported (error).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The whole-file checksum of `data` (Data.db as stored). For SHA-1 (which does not fit a
+/// `u64`) this is an error; use [`compute_digest_value`].
 pub fn compute_digest(kind: DigestKind, data: &[u8]) -> Result<u64> {
-    let mut h = DigestHasher::new(kind)?;
+    match compute_digest_value(kind, data) {
+        DigestValue::Checksum(v) => Ok(v),
+        DigestValue::Sha1(_) => Err(Error::Unsupported {
+            component: Component::Digest,
+            offset: 0,
+            message: "a SHA-1 digest does not fit a u64: use compute_digest_value".to_string(),
+        }),
+    }
+}
+
+/// The whole-file digest of `data` (Data.db as stored), of any kind.
+pub fn compute_digest_value(kind: DigestKind, data: &[u8]) -> DigestValue {
+    let mut h = DigestHasher::from_kind(kind);
     h.update(data);
-    Ok(h.value())
+    h.finish()
 }
 
 /// The digest of a compressed `data` over its chunk bodies only (each chunk minus its trailing
@@ -189,6 +244,7 @@ pub struct DigestHasher {
 enum HasherState {
     Adler32(adler32::RollingAdler32),
     Crc32(crc32fast::Hasher),
+    Sha1(sha1::Sha1),
 }
 
 impl std::fmt::Debug for DigestHasher {
@@ -196,19 +252,25 @@ impl std::fmt::Debug for DigestHasher {
         match &self.state {
             HasherState::Adler32(_) => write!(f, "DigestHasher::Adler32({})", self.value()),
             HasherState::Crc32(_) => write!(f, "DigestHasher::Crc32({})", self.value()),
+            HasherState::Sha1(_) => f.write_str("DigestHasher::Sha1"),
         }
     }
 }
 
 impl DigestHasher {
-    /// A hasher for `kind` (SHA-1 is not supported).
+    /// A hasher for `kind` (never fails; kept fallible for API stability).
     pub fn new(kind: DigestKind) -> Result<DigestHasher> {
+        Ok(DigestHasher::from_kind(kind))
+    }
+
+    /// A hasher for `kind`.
+    pub fn from_kind(kind: DigestKind) -> DigestHasher {
         let state = match kind {
             DigestKind::Adler32 => HasherState::Adler32(adler32::RollingAdler32::new()),
             DigestKind::Crc32 => HasherState::Crc32(crc32fast::Hasher::new()),
-            DigestKind::Sha1 => return Err(sha1_unsupported()),
+            DigestKind::Sha1 => HasherState::Sha1(sha1::Sha1::default()),
         };
-        Ok(DigestHasher { state })
+        DigestHasher { state }
     }
 
     /// Feeds the next bytes of the file.
@@ -216,15 +278,35 @@ impl DigestHasher {
         match &mut self.state {
             HasherState::Adler32(a) => a.update_buffer(bytes),
             HasherState::Crc32(c) => c.update(bytes),
+            HasherState::Sha1(s) => sha1::Digest::update(s, bytes),
         }
     }
 
-    /// The digest of the bytes fed so far.
+    /// The digest of the bytes fed so far, of any kind.
+    pub fn finish(&self) -> DigestValue {
+        match &self.state {
+            HasherState::Sha1(s) => {
+                let mut out = [0u8; 20];
+                out.copy_from_slice(&sha1::Digest::finalize(s.clone()));
+                DigestValue::Sha1(out)
+            }
+            _ => DigestValue::Checksum(self.value()),
+        }
+    }
+
+    /// The checksum of the bytes fed so far; for SHA-1, its first 8 bytes (big-endian): use
+    /// [`DigestHasher::finish`] for the whole SHA-1.
     pub fn value(&self) -> u64 {
-        u64::from(match &self.state {
-            HasherState::Adler32(a) => a.hash(),
-            HasherState::Crc32(c) => c.clone().finalize(),
-        })
+        match &self.state {
+            HasherState::Adler32(a) => u64::from(a.hash()),
+            HasherState::Crc32(c) => u64::from(c.clone().finalize()),
+            HasherState::Sha1(s) => {
+                let d = sha1::Digest::finalize(s.clone());
+                let mut first = [0u8; 8];
+                first.copy_from_slice(d.get(..8).unwrap_or(&[0; 8]));
+                u64::from_be_bytes(first)
+            }
+        }
     }
 }
 
@@ -283,6 +365,44 @@ mod tests {
             Err(Error::DigestMismatch { .. })
         ));
         assert!(compute_digest(DigestKind::Sha1, data).is_err());
+        // SHA-1 ("abc" is FIPS 180's test vector), whole and fed in pieces.
+        let abc = compute_digest_value(DigestKind::Sha1, b"abc");
+        let want = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        assert_eq!(
+            abc,
+            DigestValue::Sha1(
+                *<&[u8; 20]>::try_from(crate::types::decode_hex(want).unwrap().as_slice()).unwrap()
+            )
+        );
+        let d = Digest::parse(format!("{want}  ks-t-jb-1-Data.db").as_bytes()).unwrap();
+        d.verify(DigestKind::Sha1, b"abc").unwrap();
+        let mut h = DigestHasher::new(DigestKind::Sha1).unwrap();
+        h.update(b"a");
+        h.update(b"bc");
+        d.verify_hasher(&h).unwrap();
+        assert_eq!(h.value(), 0xa999_3e36_4706_816a);
+        let e = d.verify(DigestKind::Sha1, b"abd").unwrap_err();
+        assert!(e.to_string().contains("SHA-1 mismatch"), "{e}");
+        // Kind confusion is an error, not a panic.
+        assert!(d.verify(DigestKind::Crc32, b"abc").is_err());
+        let c = Digest::parse(b"42").unwrap();
+        assert!(c.verify(DigestKind::Sha1, b"abc").is_err());
+        // A compressed jb file: whole-file SHA-1, or the chunk bodies, both checked.
+        let file = b"ab1234cd5678";
+        let offsets = [FileOffset(0), FileOffset(6)];
+        let whole = compute_digest_value(DigestKind::Sha1, file);
+        let DigestValue::Sha1(w) = whole else {
+            panic!()
+        };
+        let d = Digest::parse(hex(&w).as_bytes()).unwrap();
+        assert_eq!(
+            d.verify_compressed(DigestKind::Sha1, file, &offsets)
+                .unwrap(),
+            DigestCoverage::WholeFile
+        );
+        assert!(d
+            .verify_compressed(DigestKind::Sha1, b"ab1234cd5679", &offsets)
+            .is_err());
         // Two chunks of 6 bytes: 2-byte body + 4-byte checksum each.
         let file = b"ab1234cd5678";
         let offsets = [FileOffset(0), FileOffset(6)];

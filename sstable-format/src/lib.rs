@@ -36,6 +36,7 @@ pub mod statistics;
 pub mod toc;
 pub mod types;
 pub mod value;
+pub mod verify;
 pub mod version;
 pub mod writer;
 
@@ -45,7 +46,7 @@ pub use chunks::{
 pub use compression_info::{Codec, CompressionInfo};
 pub use crc::CrcDb;
 pub use cursor::Cursor;
-pub use digest::{compute_digest, Digest, DigestHasher};
+pub use digest::{compute_digest, compute_digest_value, Digest, DigestHasher, DigestValue};
 pub use error::{Component, Error, Result};
 pub use offsets::{ChunkIndex, DataOffset, FileOffset};
 pub use scylla::ScyllaMetadata;

@@ -562,10 +562,7 @@ impl Statistics {
     /// Parses a whole `Statistics.db` of format `version`, verifying the na+ CRC32s.
     pub fn parse(bytes: &[u8], version: Version) -> Result<Statistics> {
         if version == Version::Jb {
-            return Err(Error::UnsupportedVersion {
-                version: version.to_string(),
-                reason: "jb Statistics.db uses the pre-2.1 layout (LegacyMetadataSerializer)",
-            });
+            return parse_legacy(bytes, version);
         }
         let entries = read_offsets_table(bytes, version)?;
         let mut out = Statistics {
@@ -599,6 +596,92 @@ impl Statistics {
         }
         Ok(out)
     }
+}
+
+/// `jb` (Cassandra 2.0) Statistics.db: one unframed record, read as Cassandra 2.1+
+/// `io/sstable/metadata/LegacyMetadataSerializer.deserialize` does: partition-size and
+/// column-count histograms, replay position, min/max timestamp, max local deletion time, bloom
+/// filter fp chance, compression ratio, partitioner (writeUTF), ancestors (int count + ints),
+/// tombstone histogram (StreamingHistogram), sstable level (only if bytes remain), then min and
+/// max column names (int count + short-length blobs). No offsets table ([`Statistics::entries`]
+/// is empty); fields the layout lacks are left `None` (min deletion time, TTLs, rows), the
+/// repair time is 0 (unrepaired) and legacy counter shards are assumed, as Cassandra does.
+fn parse_legacy(bytes: &[u8], version: Version) -> Result<Statistics> {
+    let mut c = Cursor::new(bytes, COMPONENT);
+    let c = &mut c;
+    let partition_sizes = EstimatedHistogram::read(c, "partition size histogram")?;
+    let cells_per_partition = EstimatedHistogram::read(c, "column count histogram")?;
+    let commit_log_upper_bound = CommitLogPosition::read(c)?;
+    let min_timestamp = c.read_i64("min timestamp")?;
+    let max_timestamp = c.read_i64("max timestamp")?;
+    let max_ldt = c.read_i32("max local deletion time")?;
+    let bloom_filter_fp_chance = c.read_f64("bloom filter fp chance")?;
+    let compression_ratio = c.read_f64("compression ratio")?;
+    let partitioner = c.read_utf("partitioner")?;
+    let n = c.read_len_i32("ancestor count")?;
+    if n.saturating_mul(4) > c.remaining() {
+        return Err(c.invalid(format!("{n} ancestors do not fit the component")));
+    }
+    let mut ancestors = Vec::with_capacity(n);
+    for _ in 0..n {
+        ancestors.push(c.read_i32("ancestor")?);
+    }
+    let tombstone_histogram = TombstoneHistogram::read(c, version)?;
+    // Cassandra reads the level only if bytes remain, then the column names unconditionally;
+    // a file that ends after the histogram is accepted with level 0 and no names.
+    let (sstable_level, legacy_min_clustering, legacy_max_clustering) = if c.is_empty() {
+        (0, Vec::new(), Vec::new())
+    } else {
+        (
+            c.read_i32("sstable level")?,
+            read_legacy_clustering(c)?,
+            read_legacy_clustering(c)?,
+        )
+    };
+    c.expect_end("legacy statistics")?;
+    Ok(Statistics {
+        version,
+        entries: Vec::new(),
+        validation: Some(Validation {
+            partitioner,
+            bloom_filter_fp_chance,
+        }),
+        compaction: Some(Compaction {
+            ancestors,
+            cardinality: Vec::new(),
+        }),
+        stats: Some(Stats {
+            partition_sizes,
+            cells_per_partition,
+            commit_log_upper_bound,
+            min_timestamp,
+            max_timestamp,
+            min_local_deletion_time: None,
+            max_local_deletion_time: (max_ldt != i32::MAX).then_some(i64::from(max_ldt)),
+            min_ttl: None,
+            max_ttl: None,
+            compression_ratio,
+            tombstone_histogram,
+            sstable_level,
+            repaired_at: 0,
+            legacy_min_clustering: Some(legacy_min_clustering),
+            legacy_max_clustering: Some(legacy_max_clustering),
+            covered_clustering: None,
+            has_legacy_counter_shards: true,
+            total_columns_set: None,
+            total_rows: None,
+            commit_log_lower_bound: None,
+            commit_log_intervals: None,
+            pending_repair: None,
+            is_transient: None,
+            originating_host_id: None,
+            has_partition_level_deletions: None,
+            first_key: None,
+            last_key: None,
+            token_space_coverage: None,
+        }),
+        header: None,
+    })
 }
 
 fn check_crc(c: &mut Cursor<'_>, covered: &[u8], covered_at: u64) -> Result<()> {
@@ -1087,10 +1170,7 @@ mod tests {
     fn parses_every_version() {
         for v in Version::ALL {
             if v == Version::Jb {
-                assert!(matches!(
-                    Statistics::parse(&[], v),
-                    Err(Error::UnsupportedVersion { .. })
-                ));
+                // Tested by `jb_legacy_layout`.
                 continue;
             }
             let s = Statistics::parse(&file(v), v).unwrap_or_else(|e| panic!("{v}: {e}"));
@@ -1156,6 +1236,88 @@ mod tests {
                 assert!(h.ordered_columns(true).is_empty());
                 h.layout(v).unwrap();
             }
+        }
+    }
+
+    /// A `jb` file in `LegacyMetadataSerializer` order.
+    fn jb_file(with_level_and_names: bool) -> Vec<u8> {
+        let mut b = Vec::new();
+        for hist in [&[(0i64, 1i64), (1, 2)][..], &[(0, 0), (5, 1)][..]] {
+            b.extend((hist.len() as i32).to_be_bytes());
+            for (o, n) in hist {
+                b.extend(o.to_be_bytes());
+                b.extend(n.to_be_bytes());
+            }
+        }
+        b.extend(7i64.to_be_bytes()); // replay segment
+        b.extend(42i32.to_be_bytes()); // replay position
+        b.extend(100i64.to_be_bytes());
+        b.extend(200i64.to_be_bytes());
+        b.extend(1_500_000_000i32.to_be_bytes());
+        b.extend(0.01f64.to_be_bytes());
+        b.extend(0.5f64.to_be_bytes());
+        utf(&mut b, "org.apache.cassandra.dht.Murmur3Partitioner");
+        b.extend(2i32.to_be_bytes());
+        b.extend(3i32.to_be_bytes());
+        b.extend(4i32.to_be_bytes());
+        b.extend(50i32.to_be_bytes()); // max bin
+        b.extend(1i32.to_be_bytes());
+        b.extend(1000f64.to_be_bytes());
+        b.extend(4i64.to_be_bytes());
+        if with_level_and_names {
+            b.extend(3i32.to_be_bytes());
+            for v in [&b"a"[..], b"zz"] {
+                b.extend(1i32.to_be_bytes());
+                b.extend((v.len() as u16).to_be_bytes());
+                b.extend(v);
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn jb_legacy_layout() {
+        let s = Statistics::parse(&jb_file(true), Version::Jb).unwrap();
+        assert!(s.entries.is_empty() && s.header.is_none());
+        let val = s.validation.unwrap();
+        assert_eq!(val.partitioner_name(), "Murmur3Partitioner");
+        assert_eq!(val.bloom_filter_fp_chance, 0.01);
+        assert_eq!(s.compaction.unwrap().ancestors, vec![3, 4]);
+        let st = s.stats.unwrap();
+        assert_eq!(st.partition_sizes.count(), 3);
+        assert_eq!(st.cells_per_partition.count(), 1);
+        assert_eq!(st.commit_log_upper_bound.segment_id, 7);
+        assert_eq!((st.min_timestamp, st.max_timestamp), (100, 200));
+        assert_eq!(st.max_local_deletion_time, Some(1_500_000_000));
+        assert_eq!((st.min_local_deletion_time, st.min_ttl), (None, None));
+        assert_eq!(st.compression_ratio, 0.5);
+        assert_eq!(st.tombstone_histogram.bins, vec![(1000.0, 4)]);
+        assert_eq!(st.sstable_level, 3);
+        assert_eq!(st.legacy_min_clustering, Some(vec![b"a".to_vec()]));
+        assert_eq!(st.legacy_max_clustering, Some(vec![b"zz".to_vec()]));
+        // Files written before the level and names existed end after the histogram.
+        let st = Statistics::parse(&jb_file(false), Version::Jb)
+            .unwrap()
+            .stats
+            .unwrap();
+        assert_eq!(st.sstable_level, 0);
+        assert_eq!(st.legacy_min_clustering, Some(vec![]));
+        // Truncation anywhere (past the histogram) or trailing bytes: errors, never panics.
+        let full = jb_file(true);
+        for cut in 0..full.len() {
+            if cut == jb_file(false).len() {
+                continue;
+            }
+            let e = Statistics::parse(&full[..cut], Version::Jb).unwrap_err();
+            assert_eq!(e.component(), Some(Component::Statistics), "cut {cut}");
+        }
+        let mut long = full.clone();
+        long.push(1);
+        assert!(Statistics::parse(&long, Version::Jb).is_err());
+        for i in 0..full.len() {
+            let mut bad = full.clone();
+            bad[i] ^= 0xff;
+            let _ = Statistics::parse(&bad, Version::Jb);
         }
     }
 

@@ -141,7 +141,7 @@ fn gen_history(rng: &mut Rng, counters: bool) -> Vec<Mutation> {
                 }
             } else {
                 match rng.below(12) {
-                    0 | 1 | 2 => Op::Write {
+                    0..=2 => Op::Write {
                         pk,
                         ck,
                         value: rng.below(4) as u32,
@@ -399,7 +399,7 @@ impl State {
     }
 
     /// The live rows a read returns at NOW: (pk, ck) -> (v, set elements, counter).
-    fn live(&self) -> BTreeMap<(u64, u64), (Option<Vec<u8>>, Vec<u32>, Option<i64>)> {
+    fn live(&self) -> Live {
         let mut out = BTreeMap::new();
         for (&(pk, ck), r) in &self.rows {
             let mut d = DeletionTime::LIVE;
@@ -625,6 +625,7 @@ fn merged_live(files: &[Vec<u8>], counters: bool) -> Live {
     };
     let mut m = Merger::new(sources, Partitioner::Murmur3, vec![CqlType::Int], types);
     let mut out = Live::new();
+    #[allow(clippy::while_let_loop, reason = "the match reads more clearly")]
     loop {
         let (pk, pdel) = match m.next_partition().unwrap() {
             Some(p) => (
