@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
+pub mod bti;
 mod buffer;
 pub mod chunks;
 pub mod compression_info;
@@ -22,15 +23,18 @@ pub mod data;
 pub mod descriptor;
 pub mod digest;
 pub mod error;
+pub mod index;
 pub mod key;
 pub mod legacy;
 pub mod offsets;
 pub mod partitioner;
+pub mod partitions;
 pub mod reconcile;
 pub mod schema;
 pub mod scylla;
 pub mod source;
 pub mod statistics;
+pub mod summary;
 pub mod toc;
 pub mod types;
 pub mod value;
@@ -45,7 +49,7 @@ pub use crc::CrcDb;
 pub use cursor::Cursor;
 pub use digest::{compute_digest, Digest, DigestHasher};
 pub use error::{Component, Error, Result};
-pub use offsets::{ChunkIndex, DataOffset, FileOffset};
+pub use offsets::{ChunkIndex, DataOffset, FileOffset, IndexOffset};
 pub use scylla::ScyllaMetadata;
 pub use source::{DataSource, SliceSource};
 pub use statistics::{SerializationHeader, Statistics};
