@@ -651,3 +651,277 @@ impl Iterator for PartitionIndexIter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+mod tests {
+    use super::*;
+
+    /// Minimal signed big-endian bytes of `v` (`SizedInts.nonZeroSize`).
+    fn sized(v: i64) -> Vec<u8> {
+        (1..=8usize)
+            .find(|&n| {
+                let s = 64 - 8 * n as u32;
+                s == 0 || (v << s) >> s == v
+            })
+            .map(|n| v.to_be_bytes()[8 - n..].to_vec())
+            .unwrap()
+    }
+
+    /// Payload bits and bytes of a partition-index payload with a hash byte.
+    fn payload_bytes(hash: u8, v: i64) -> (u8, Vec<u8>) {
+        let b = sized(v);
+        let mut out = vec![hash];
+        out.extend_from_slice(&b);
+        (8 + b.len() as u8 - 1, out)
+    }
+
+    fn leaf(t: &mut Vec<u8>, hash: u8, v: i64) -> u64 {
+        let pos = t.len() as u64;
+        let (pb, p) = payload_bytes(hash, v);
+        t.push(pb);
+        t.extend_from_slice(&p);
+        pos
+    }
+
+    /// 12-bit packing of `TrieNode.write12Bits`.
+    fn pack12(values: &[u64]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut carry = 0u8;
+        for (i, &v) in values.iter().enumerate() {
+            if i % 2 == 0 {
+                out.push((v >> 4) as u8);
+                carry = (v << 4) as u8;
+            } else {
+                out.push(carry | (v >> 8) as u8);
+                out.push(v as u8);
+            }
+        }
+        if values.len() % 2 == 1 {
+            out.push(carry);
+        }
+        out
+    }
+
+    fn footer(t: &mut Vec<u8>, first: &[u8], last: &[u8], count: i64, root: u64) {
+        let keys = t.len() as i64;
+        for k in [first, last] {
+            t.extend_from_slice(&(k.len() as u16).to_be_bytes());
+            t.extend_from_slice(k);
+        }
+        t.extend_from_slice(&keys.to_be_bytes());
+        t.extend_from_slice(&count.to_be_bytes());
+        t.extend_from_slice(&(root as i64).to_be_bytes());
+    }
+
+    /// A trie using most node types; returns the file and the expected entries in order.
+    fn sample() -> (Vec<u8>, Vec<(Vec<u8>, IndexTarget)>) {
+        let mut t = Vec::new();
+        let a = leaf(&mut t, 1, !0);
+        let s4 = t.len() as u64;
+        t.extend_from_slice(&[0x10 | (s4 - a) as u8, 0x10]);
+        let b = leaf(&mut t, 2, 5);
+        let c = leaf(&mut t, 3, !100);
+        let d = leaf(&mut t, 4, !2000);
+        let e = leaf(&mut t, 5, 70_000);
+        let sp12 = t.len() as u64;
+        t.extend_from_slice(&[0x60, 3, 1, 2, 3]);
+        t.extend_from_slice(&pack12(&[sp12 - c, sp12 - d, sp12 - e]));
+        let sp8 = t.len() as u64;
+        t.extend_from_slice(&[0x50, 2, 0x01, 0x05, (sp8 - b) as u8, (sp8 - sp12) as u8]);
+        let f = leaf(&mut t, 6, !(1 << 40));
+        let ld = t.len() as u64;
+        t.extend_from_slice(&[0xF0, 0x00, 0x00]);
+        t.extend_from_slice(&(ld - f).to_be_bytes());
+        let s16 = t.len() as u64;
+        let (pb, p) = payload_bytes(7, !3000);
+        t.extend_from_slice(&[0x40 | pb, 0x30]);
+        t.extend_from_slice(&((s16 - ld) as u16).to_be_bytes());
+        t.extend_from_slice(&p);
+        // Pad so that the 12-bit single needs its high nibble.
+        t.extend_from_slice(&[0u8; 300]);
+        let s12 = t.len() as u64;
+        let dd = s12 - s16;
+        t.extend_from_slice(&[0x30 | (dd >> 8) as u8, dd as u8, 0x20]);
+        let root = t.len() as u64;
+        t.extend_from_slice(&[0xA0, 0x40, 3]);
+        t.extend_from_slice(&pack12(&[root - s4, root - sp8, 0, root - s12]));
+        footer(&mut t, b"first", b"last", 7, root);
+        let expected = vec![
+            (vec![0x40, 0x10], IndexTarget::Data(DataOffset(0))),
+            (vec![0x41, 0x01], IndexTarget::Rows(5)),
+            (vec![0x41, 0x05, 1], IndexTarget::Data(DataOffset(100))),
+            (vec![0x41, 0x05, 2], IndexTarget::Data(DataOffset(2000))),
+            (vec![0x41, 0x05, 3], IndexTarget::Rows(70_000)),
+            (vec![0x43, 0x20], IndexTarget::Data(DataOffset(3000))),
+            (
+                vec![0x43, 0x20, 0x30, 0x00],
+                IndexTarget::Data(DataOffset(1 << 40)),
+            ),
+        ];
+        (t, expected)
+    }
+
+    #[test]
+    fn walks_every_node_type_in_order() {
+        let (t, expected) = sample();
+        let pi = PartitionIndex::parse(&t, Version::Da).unwrap();
+        assert_eq!(pi.first_key(), b"first");
+        assert_eq!(pi.last_key(), b"last");
+        assert_eq!(pi.key_count(), 7);
+        let got: Vec<_> = pi.iter().collect::<Result<_>>().unwrap();
+        let got: Vec<_> = got.into_iter().map(|e| (e.prefix, e.target)).collect();
+        assert_eq!(got, expected);
+        assert!(pi.iter().all(|e| e.unwrap().hash.is_some()));
+    }
+
+    #[test]
+    fn key_count_mismatch_and_wrong_versions() {
+        let (mut t, _) = sample();
+        let n = t.len();
+        t[n - 16..n - 8].copy_from_slice(&6i64.to_be_bytes());
+        let r: Vec<_> = PartitionIndex::parse(&t, Version::Mt)
+            .unwrap()
+            .iter()
+            .collect();
+        assert!(r.last().unwrap().is_err());
+        t[n - 16..n - 8].copy_from_slice(&8i64.to_be_bytes());
+        let r: Vec<_> = PartitionIndex::parse(&t, Version::Mt)
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(r.len(), 8);
+        assert!(r.last().unwrap().is_err());
+        assert!(PartitionIndex::parse(&t, Version::Me).is_err());
+        let empty = PartitionIndex::parse(&[], Version::Ms).unwrap();
+        assert_eq!(empty.iter().count(), 0);
+        assert_eq!(empty.root(), None);
+    }
+
+    #[test]
+    fn corrupt_and_truncated_tries_never_panic() {
+        let (t, _) = sample();
+        for cut in 0..t.len() {
+            if let Ok(pi) = PartitionIndex::parse(&t[..cut], Version::Da) {
+                let _ = pi.iter().count();
+            }
+        }
+        for i in 0..t.len() {
+            for v in [0x00, 0x01, 0x0F, 0x10, 0x7F, 0x80, 0xAF, 0xF8, 0xFF] {
+                let mut b = t.clone();
+                b[i] = v;
+                if let Ok(pi) = PartitionIndex::parse(&b, Version::Da) {
+                    let items: Vec<_> = pi.iter().take(100).collect();
+                    let first_err = items.iter().position(Result::is_err);
+                    if let Some(p) = first_err {
+                        assert_eq!(p + 1, items.len(), "stops after the first error");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn self_pointer_and_bad_footer() {
+        // A single node pointing at itself (delta 0) under the root.
+        let mut t = vec![0x10, 0x41];
+        footer(&mut t, b"", b"", 1, 0);
+        let r: Vec<_> = PartitionIndex::parse(&t, Version::Da)
+            .unwrap()
+            .iter()
+            .collect();
+        assert!(r[0].is_err());
+        // Root outside the trie, negative count, keys position past the footer.
+        for (at, v) in [(16usize, 50i64), (8, -1), (0, 1000)] {
+            let mut b = t.clone();
+            let n = b.len();
+            b[n - 24 + at..n - 16 + at].copy_from_slice(&v.to_be_bytes());
+            assert!(PartitionIndex::parse(&b, Version::Da).is_err(), "{at}");
+        }
+        assert!(PartitionIndex::parse(&[0; 10], Version::Da).is_err());
+    }
+
+    fn header(key: &[u8], data: u64, root_delta: i64, blocks: u64, del: &[u8]) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&(key.len() as u16).to_be_bytes());
+        h.extend_from_slice(key);
+        crate::cursor::encode_uvint(data, &mut h);
+        crate::cursor::encode_svint(root_delta, &mut h);
+        crate::cursor::encode_uvint(blocks, &mut h);
+        h.extend_from_slice(del);
+        h
+    }
+
+    #[test]
+    fn rows_headers() {
+        let mut rows = vec![0u8; 40];
+        rows.extend(header(b"pk", 123_456, -10, 3, &[0x80]));
+        let h = RowIndexHeader::read(&rows, 40, Version::Da).unwrap();
+        assert_eq!(h.key, b"pk");
+        assert_eq!(h.data_offset, DataOffset(123_456));
+        assert_eq!(h.root, 34);
+        assert_eq!(h.block_count, 3);
+        assert!(h.deletion.is_live());
+
+        let mut del = 77i64.to_be_bytes().to_vec();
+        del.extend_from_slice(&9u32.to_be_bytes());
+        let mut rows = vec![0u8; 8];
+        rows.extend(header(b"k", 0, -5, 2, &del));
+        let h = RowIndexHeader::read(&rows, 8, Version::Mt).unwrap();
+        assert_eq!(h.deletion.marked_for_delete_at, 77);
+        assert_eq!(h.deletion.local_deletion_time, 9);
+
+        // ScyllaDB's negative-timestamp extension, refused for Cassandra da.
+        let mut del = vec![0xC0];
+        del.extend_from_slice(&(-7i64).to_be_bytes());
+        del.extend_from_slice(&1u32.to_be_bytes());
+        let mut rows = vec![0u8; 8];
+        rows.extend(header(b"k", 0, -5, 2, &del));
+        assert_eq!(
+            RowIndexHeader::read(&rows, 8, Version::Ms)
+                .unwrap()
+                .deletion
+                .marked_for_delete_at,
+            -7
+        );
+        assert!(RowIndexHeader::read(&rows, 8, Version::Da).is_err());
+
+        // Root at or after the header, position outside, truncation.
+        let mut rows = vec![0u8; 8];
+        rows.extend(header(b"k", 0, 0, 2, &[0x80]));
+        assert!(RowIndexHeader::read(&rows, 8, Version::Da).is_err());
+        assert!(RowIndexHeader::read(&rows, 100, Version::Da).is_err());
+        let mut rows = vec![0u8; 8];
+        rows.extend(header(b"k", 1 << 30, -8, 2, &[0x80]));
+        for cut in 9..rows.len() {
+            assert!(RowIndexHeader::read(&rows[..cut], 8, Version::Da).is_err());
+        }
+    }
+
+    #[test]
+    fn partitions_resolve_rows_entries() {
+        let mut rows = vec![0u8; 5];
+        rows.extend(header(b"wide", 2000, -8, 4, &[0x80]));
+        let mut t = Vec::new();
+        let a = leaf(&mut t, 1, !0);
+        let b = leaf(&mut t, 2, 5);
+        let root = t.len() as u64;
+        t.extend_from_slice(&[0x50, 2, 0x10, 0x20, (root - a) as u8, (root - b) as u8]);
+        footer(&mut t, b"a", b"wide", 2, root);
+        let pi = PartitionIndex::parse(&t, Version::Da).unwrap();
+        let all: Vec<_> = pi
+            .partitions(&rows, Version::Da)
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].key, None);
+        assert_eq!(all[0].data_offset, DataOffset(0));
+        assert_eq!(all[1].key, Some(&b"wide"[..]));
+        assert_eq!(all[1].data_offset, DataOffset(2000));
+        assert_eq!(all[1].row_index.unwrap().block_count, 4);
+        // Without Rows.db the second entry is an error, and the iteration stops.
+        let r: Vec<_> = pi.partitions(&[], Version::Da).collect();
+        assert_eq!(r.len(), 2);
+        assert!(r[1].is_err());
+    }
+}
