@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
 
+pub mod bti;
 mod buffer;
 pub mod chunks;
 pub mod compare;
@@ -23,16 +24,19 @@ pub mod data;
 pub mod descriptor;
 pub mod digest;
 pub mod error;
+pub mod index;
 pub mod key;
 pub mod legacy;
 pub mod merge;
 pub mod offsets;
 pub mod partitioner;
+pub mod partitions;
 pub mod reconcile;
 pub mod schema;
 pub mod scylla;
 pub mod source;
 pub mod statistics;
+pub mod summary;
 pub mod toc;
 pub mod types;
 pub mod value;
@@ -48,7 +52,7 @@ pub use crc::CrcDb;
 pub use cursor::Cursor;
 pub use digest::{compute_digest, compute_digest_value, Digest, DigestHasher, DigestValue};
 pub use error::{Component, Error, Result};
-pub use offsets::{ChunkIndex, DataOffset, FileOffset};
+pub use offsets::{ChunkIndex, DataOffset, FileOffset, IndexOffset};
 pub use scylla::ScyllaMetadata;
 pub use source::{DataSource, SliceSource};
 pub use statistics::{SerializationHeader, Statistics};

@@ -12,6 +12,10 @@ pub struct DataOffset(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileOffset(pub u64);
 
+/// A position in `Index.db` (what Summary.db entries point at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct IndexOffset(pub u64);
+
 /// The number of a compression chunk (or CRC.db checksum slice), counted from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ChunkIndex(pub u64);
@@ -25,4 +29,4 @@ macro_rules! display_inner {
         }
     )*};
 }
-display_inner!(DataOffset, FileOffset, ChunkIndex);
+display_inner!(DataOffset, FileOffset, IndexOffset, ChunkIndex);

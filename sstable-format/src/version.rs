@@ -213,6 +213,18 @@ impl Version {
         )
     }
 
+    /// Summary.db carries the sampling level and the size at full sampling (ka+;
+    /// C21 `IndexSummary.IndexSummarySerializer` `withSamplingLevel`).
+    pub fn has_summary_sampling_level(self) -> bool {
+        !matches!(self, Version::Jb)
+    }
+
+    /// Index.db entries use fixed-width positions and sizes (long position, int size; before
+    /// 3.0) instead of unsigned vints (`RowIndexEntry.Serializer`).
+    pub fn has_fixed_width_index_entries(self) -> bool {
+        self.is_legacy_layout()
+    }
+
     /// Statistics has the compaction ancestors list (before 3.0).
     pub fn has_compaction_ancestors(self) -> bool {
         self.is_legacy_layout()
