@@ -30,6 +30,7 @@ pub mod reconcile;
 pub mod schema;
 pub mod scylla;
 pub mod source;
+pub mod sstable_writer;
 pub mod statistics;
 pub mod toc;
 pub mod types;
