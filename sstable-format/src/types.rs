@@ -179,6 +179,128 @@ impl CqlType {
         }
     }
 
+    /// The Cassandra marshal type string of the type, as `AbstractType.toString()` writes it in
+    /// serialization headers (class names with the `org.apache.cassandra.db.marshal.` prefix):
+    /// the inverse of [`CqlType::parse_type_string`]. A frozen collection or UDT is wrapped in
+    /// `FrozenType(...)` unless it sits inside a frozen parent or a tuple, where the freezing is
+    /// implied (`ListType.toString(boolean ignoreFreezing)`, `UserType`, `TupleType`).
+    pub fn to_type_string(&self) -> String {
+        let mut out = String::new();
+        self.write_type_string(false, &mut out);
+        out
+    }
+
+    fn write_type_string(&self, ignore_freezing: bool, out: &mut String) {
+        fn class(out: &mut String, name: &str) {
+            out.push_str(MARSHAL_PREFIX);
+            out.push_str(name);
+        }
+        fn params(out: &mut String, items: &[&CqlType], ignore_freezing: bool) {
+            out.push('(');
+            for (i, t) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                t.write_type_string(ignore_freezing, out);
+            }
+            out.push(')');
+        }
+        fn hex(out: &mut String, s: &str) {
+            for b in s.as_bytes() {
+                out.push_str(&format!("{b:02x}"));
+            }
+        }
+        // Wraps a collection or UDT in FrozenType when it is frozen and not inside a frozen
+        // parent; returns the freezing its children are printed with.
+        let frozen_open = |out: &mut String, frozen: bool| {
+            let wrap = frozen && !ignore_freezing;
+            if wrap {
+                class(out, "FrozenType(");
+            }
+            (wrap, ignore_freezing || frozen)
+        };
+        match self {
+            CqlType::Ascii => class(out, "AsciiType"),
+            CqlType::Text => class(out, "UTF8Type"),
+            CqlType::Blob => class(out, "BytesType"),
+            CqlType::Boolean => class(out, "BooleanType"),
+            CqlType::TinyInt => class(out, "ByteType"),
+            CqlType::SmallInt => class(out, "ShortType"),
+            CqlType::Int => class(out, "Int32Type"),
+            CqlType::BigInt => class(out, "LongType"),
+            CqlType::Varint => class(out, "IntegerType"),
+            CqlType::Float => class(out, "FloatType"),
+            CqlType::Double => class(out, "DoubleType"),
+            CqlType::Decimal => class(out, "DecimalType"),
+            CqlType::Uuid => class(out, "UUIDType"),
+            CqlType::TimeUuid => class(out, "TimeUUIDType"),
+            CqlType::Timestamp => class(out, "TimestampType"),
+            CqlType::Date => class(out, "SimpleDateType"),
+            CqlType::Time => class(out, "TimeType"),
+            CqlType::Inet => class(out, "InetAddressType"),
+            CqlType::Duration => class(out, "DurationType"),
+            CqlType::Counter => class(out, "CounterColumnType"),
+            CqlType::Empty => class(out, "EmptyType"),
+            CqlType::List { element, frozen } | CqlType::Set { element, frozen } => {
+                let (wrap, inner) = frozen_open(out, *frozen);
+                let name = if matches!(self, CqlType::List { .. }) {
+                    "ListType"
+                } else {
+                    "SetType"
+                };
+                class(out, name);
+                params(out, &[element], inner);
+                if wrap {
+                    out.push(')');
+                }
+            }
+            CqlType::Map { key, value, frozen } => {
+                let (wrap, inner) = frozen_open(out, *frozen);
+                class(out, "MapType");
+                params(out, &[key, value], inner);
+                if wrap {
+                    out.push(')');
+                }
+            }
+            CqlType::Tuple(items) => {
+                class(out, "TupleType");
+                params(out, &items.iter().collect::<Vec<_>>(), true);
+            }
+            CqlType::Udt(u) => {
+                let (wrap, inner) = frozen_open(out, u.frozen);
+                class(out, "UserType(");
+                out.push_str(&u.keyspace);
+                out.push(',');
+                hex(out, &u.name);
+                for (name, ty) in &u.fields {
+                    out.push(',');
+                    hex(out, name);
+                    out.push(':');
+                    ty.write_type_string(inner, out);
+                }
+                out.push(')');
+                if wrap {
+                    out.push(')');
+                }
+            }
+            CqlType::Vector { element, dimension } => {
+                class(out, "VectorType(");
+                element.write_type_string(true, out);
+                out.push_str(&format!(" , {dimension})"));
+            }
+            CqlType::Reversed(inner) => {
+                class(out, "ReversedType(");
+                inner.write_type_string(false, out);
+                out.push(')');
+            }
+            CqlType::Composite(items) => {
+                class(out, "CompositeType");
+                params(out, &items.iter().collect::<Vec<_>>(), false);
+            }
+            CqlType::Custom(s) => out.push_str(s),
+        }
+    }
+
     /// The CQL name of the type (`frozen<map<text, int>>`).
     pub fn cql_name(&self) -> String {
         self.to_string()
@@ -549,6 +671,30 @@ mod tests {
         let t = p("ReversedType(Int32Type)");
         assert_eq!(t.unreversed(), &CqlType::Int);
         assert_eq!(t.fixed_length(), Some(4));
+    }
+
+    #[test]
+    fn type_strings_round_trip() {
+        for s in [
+            "Int32Type",
+            "ListType(Int32Type)",
+            "FrozenType(MapType(UTF8Type,ListType(Int32Type)))",
+            "SetType(FrozenType(ListType(Int32Type)))",
+            "MapType(UTF8Type,FrozenType(UserType(ks,61,62:Int32Type,63:ListType(UTF8Type))))",
+            "UserType(ks,61646472657373,737472656574:UTF8Type,7a6970:FrozenType(SetType(Int32Type)))",
+            "FrozenType(UserType(ks,61,62:Int32Type,63:ListType(UTF8Type)))",
+            "TupleType(Int32Type,ListType(UTF8Type),UserType(ks,61,62:Int32Type))",
+            "ReversedType(TimeUUIDType)",
+            "ReversedType(FrozenType(ListType(Int32Type)))",
+            "CompositeType(UTF8Type,Int32Type,FrozenType(ListType(Int32Type)))",
+            "VectorType(FloatType , 3)",
+            "CounterColumnType",
+        ] {
+            let t = p(s);
+            let full = t.to_type_string();
+            assert_eq!(full.replace(MARSHAL_PREFIX, ""), s, "{s}");
+            assert_eq!(p(&full), t, "{s}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub struct DataWriter {
     out: Vec<u8>,
     body: Vec<u8>,
     previous_size: u64,
+    partition_start: usize,
     in_partition: bool,
 }
 
@@ -32,6 +33,7 @@ impl DataWriter {
             out: Vec::new(),
             body: Vec::new(),
             previous_size: 0,
+            partition_start: 0,
             in_partition: false,
         }
     }
@@ -78,6 +80,7 @@ impl DataWriter {
         }
         let len = u16::try_from(key.len())
             .map_err(|_| invalid("partition key longer than 65535 bytes"))?;
+        self.partition_start = self.out.len();
         self.out.extend_from_slice(&len.to_be_bytes());
         self.out.extend_from_slice(key);
         if self.layout.version.has_uint_deletion_time() {
@@ -99,7 +102,9 @@ impl DataWriter {
                 .extend_from_slice(&deletion.marked_for_delete_at.to_be_bytes());
         }
         self.in_partition = true;
-        self.previous_size = 0;
+        // `ColumnIndex`: the first unfiltered's "previous size" is its offset in the partition
+        // (`pos - previousRowStart` with `previousRowStart = 0`); the static row gets 0.
+        self.previous_size = (self.out.len() - self.partition_start) as u64;
         Ok(())
     }
 
@@ -253,11 +258,15 @@ impl DataWriter {
             self.clustering(&row.clustering, &mut clustering)?;
             self.out.extend_from_slice(&clustering);
         }
-        let prev = self.previous_size;
+        let prev = if row.is_static { 0 } else { self.previous_size };
         encode_uvint(body.len() as u64 + uvint_size(prev) as u64, &mut self.out);
         encode_uvint(prev, &mut self.out);
         self.out.extend_from_slice(&body);
-        self.previous_size = (self.out.len() - start) as u64;
+        self.previous_size = if row.is_static {
+            (self.out.len() - self.partition_start) as u64
+        } else {
+            (self.out.len() - start) as u64
+        };
         self.body = body;
         Ok(())
     }
