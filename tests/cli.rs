@@ -300,3 +300,30 @@ fn nothing_found_is_an_error() {
     let o = run(&["dump", tmp.path().to_str().unwrap()]);
     assert_clean_error(&o, &["no SSTables found"]);
 }
+
+#[test]
+fn sample_backup_of_three_nodes_merges_to_the_expected_rows() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");
+    let o = run(&[
+        "dump",
+        "--now",
+        "2024-01-01T00:00:00Z",
+        sample.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = |v: &serde_json::Value| v.to_string();
+    let mut got: Vec<String> = json_lines(&o).iter().map(key).collect();
+    let mut want: Vec<String> = std::fs::read_to_string(sample.join("expected.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| key(&serde_json::from_str::<serde_json::Value>(l).unwrap()))
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    let err = stderr(&o);
+    assert!(
+        err.contains("merge shop.orders") && err.contains("row version(s) merged"),
+        "{err}"
+    );
+}

@@ -314,94 +314,26 @@ impl PartitionData {
 // Ordering (to be replaced by the comparator module)
 // ---------------------------------------------------------------------------------------------
 
-/// Where a clustering prefix sorts relative to the clusterings it is a prefix of
-/// (`ClusteringPrefix.Kind.comparedToClustering`) and, at equal length, its kind rank
-/// (`Kind.comparison`).
-fn kind_weights(kind: Option<BoundKind>) -> (i32, i32) {
-    match kind {
-        None => (0, 2),
-        Some(BoundKind::ExclEndBound | BoundKind::InclStartBound) => (-1, 0),
-        Some(BoundKind::ExclEndInclStartBoundary) => (-1, 0),
-        Some(
-            BoundKind::InclEndExclStartBoundary
-            | BoundKind::InclEndBound
-            | BoundKind::ExclStartBound,
-        ) => (1, 3),
-    }
-}
-
-/// A simple per-type comparison of two serialized values (`AbstractType.compare` for the
-/// common types; empty values sort first). Integers compare signed, floating point by value,
-/// timeuuids by their timestamp then bytes, everything else by unsigned bytes (right for
-/// text, ascii, blob, inet, boolean, date; an approximation for uuid, varint and decimal).
+/// Cassandra's order of two serialized values ([`crate::compare::compare_values`]).
 pub fn compare_values(ty: &CqlType, a: &[u8], b: &[u8]) -> Ordering {
-    if a.is_empty() || b.is_empty() {
-        return a.len().min(1).cmp(&b.len().min(1));
-    }
-    let signed = |a: &[u8], b: &[u8]| -> Ordering {
-        // Same-width two's complement: flip the sign bit and compare bytes.
-        match (a.first(), b.first()) {
-            (Some(x), Some(y)) if a.len() == b.len() => (x ^ 0x80)
-                .cmp(&(y ^ 0x80))
-                .then_with(|| a.get(1..).cmp(&b.get(1..))),
-            _ => a.cmp(b),
-        }
-    };
-    match ty {
-        CqlType::Reversed(inner) => compare_values(inner, b, a),
-        CqlType::TinyInt
-        | CqlType::SmallInt
-        | CqlType::Int
-        | CqlType::BigInt
-        | CqlType::Timestamp
-        | CqlType::Time
-        | CqlType::Counter => signed(a, b),
-        CqlType::Float => match (<[u8; 4]>::try_from(a), <[u8; 4]>::try_from(b)) {
-            (Ok(x), Ok(y)) => f32::from_be_bytes(x).total_cmp(&f32::from_be_bytes(y)),
-            _ => a.cmp(b),
-        },
-        CqlType::Double => match (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) {
-            (Ok(x), Ok(y)) => f64::from_be_bytes(x).total_cmp(&f64::from_be_bytes(y)),
-            _ => a.cmp(b),
-        },
-        CqlType::TimeUuid => {
-            let ts = |u: &[u8]| -> Option<u64> {
-                let b = <[u8; 8]>::try_from(u.get(..8)?).ok()?;
-                let time_low = u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                let time_mid = u64::from(u16::from_be_bytes([b[4], b[5]]));
-                let time_hi = u64::from(u16::from_be_bytes([b[6], b[7]]) & 0x0fff);
-                Some((time_hi << 48) | (time_mid << 32) | time_low)
-            };
-            ts(a).cmp(&ts(b)).then_with(|| a.cmp(b))
-        }
-        _ => a.cmp(b),
-    }
+    crate::compare::compare_values(ty, a, b)
 }
 
-/// Compares two clustering prefixes (`ClusteringComparator.compare`): value by value, then by
-/// kind. `None` kind is a row's clustering.
+/// Compares two clustering prefixes ([`crate::compare::ClusteringComparator`]): rows with rows,
+/// rows with bounds, bounds with bounds. `None` kind is a row's clustering.
 pub fn compare_clustering(
     types: &[CqlType],
     a: (&[Option<Vec<u8>>], Option<BoundKind>),
     b: (&[Option<Vec<u8>>], Option<BoundKind>),
 ) -> Ordering {
-    for (i, (x, y)) in a.0.iter().zip(b.0.iter()).enumerate() {
-        let ty = types.get(i).unwrap_or(&CqlType::Blob);
-        let c = match (x, y) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (Some(x), Some(y)) => compare_values(ty, x, y),
-        };
-        if c != Ordering::Equal {
-            return c;
-        }
-    }
-    let (wa, wb) = (kind_weights(a.1), kind_weights(b.1));
-    match a.0.len().cmp(&b.0.len()) {
-        Ordering::Equal => wa.1.cmp(&wb.1),
-        Ordering::Less => wa.0.cmp(&0),
-        Ordering::Greater => 0.cmp(&wb.0),
+    let cmp = crate::compare::ClusteringComparator::new(types.to_vec());
+    let va: Vec<Option<&[u8]>> = a.0.iter().map(|v| v.as_deref()).collect();
+    let vb: Vec<Option<&[u8]>> = b.0.iter().map(|v| v.as_deref()).collect();
+    match (a.1, b.1) {
+        (None, None) => cmp.compare(&va, &vb),
+        (None, Some(kb)) => cmp.compare_row_to_bound(&va, kb, &vb),
+        (Some(ka), None) => cmp.compare_row_to_bound(&vb, ka, &va).reverse(),
+        (Some(ka), Some(kb)) => cmp.compare_bounds(ka, &va, kb, &vb),
     }
 }
 
