@@ -42,6 +42,11 @@ impl<S: DataSource> ChunkBuffer<S> {
         DataOffset(self.base + self.start as u64)
     }
 
+    /// The buffer's allocated size: what decoding holds in memory.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Buffered bytes not yet consumed.
     pub(crate) fn available(&self) -> usize {
         self.buf.len() - self.start

@@ -602,6 +602,12 @@ impl<S: DataSource> DataReader<S> {
         self
     }
 
+    /// The decoding buffer's allocated size in bytes: memory held for decoded chunks, which
+    /// grows with the largest row (plus a chunk), never with the partition or the file.
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The layout in use.
     pub fn layout(&self) -> &Layout {
         &self.layout

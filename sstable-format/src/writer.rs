@@ -692,6 +692,66 @@ mod tests {
     }
 
     #[test]
+    fn memory_is_bounded_by_the_largest_row_not_the_partition() {
+        // One partition of 100,000 rows (~5 MB) read in 16 KiB chunks, plus one 1 MB row.
+        let layout = Layout::new(
+            Version::Nb,
+            (0, 0, 0),
+            &[CqlType::Int],
+            &[],
+            &[&CqlType::Blob],
+        )
+        .unwrap();
+        let mut w = DataWriter::new(layout.clone());
+        w.start_partition(b"k", DeletionTime::LIVE).unwrap();
+        let small = [7u8; 40];
+        let big = vec![9u8; 1 << 20];
+        let cks: Vec<[u8; 4]> = (0..100_001u32).map(|i| i.to_be_bytes()).collect();
+        for (i, ck) in cks.iter().enumerate() {
+            let value: &[u8] = if i == 50_000 { &big } else { &small };
+            let row = Row {
+                is_static: false,
+                clustering: vec![Some(&ck[..])],
+                liveness: LivenessInfo {
+                    timestamp: Some(1),
+                    ttl: None,
+                },
+                deletion: DeletionTime::LIVE,
+                deletion_is_shadowable: false,
+                scylla_shadowable_deletion: None,
+                complex_deletions: vec![],
+                cells: vec![Cell {
+                    column: 0,
+                    timestamp: 1,
+                    kind: CellKind::Live,
+                    path: None,
+                    value,
+                }],
+                offset: DataOffset(0),
+            };
+            w.write_row(&row).unwrap();
+        }
+        w.end_partition().unwrap();
+        let bytes = w.finish();
+        assert!(bytes.len() > 5 << 20);
+        let mut r = DataReader::new(SliceSource::new(&bytes, DataOffset(0), 16 << 10), layout);
+        r.next_partition().unwrap().unwrap();
+        let (mut rows, mut peak) = (0, 0);
+        while let Some(u) = r.next_unfiltered().unwrap() {
+            assert!(matches!(u, Unfiltered::Row(_)));
+            rows += 1;
+            peak = peak.max(r.buffer_capacity());
+        }
+        assert_eq!(rows, 100_001);
+        // Vec doubling: at most twice the largest row (1 MiB) plus a chunk, never the 6 MB
+        // partition.
+        assert!(
+            peak <= 2 * ((1 << 20) + (16 << 10)),
+            "peak buffer {peak} bytes"
+        );
+    }
+
+    #[test]
     fn corrupt_bytes_never_panic() {
         let (layout, bytes, _) = write_sample(Version::Nb, 3);
         for i in 0..bytes.len() {
