@@ -427,9 +427,19 @@ impl<'r> Merger<'r> {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Less,
                 (false, true) => Ordering::Greater,
-                (false, false) => self
-                    .clustering
-                    .compare(&x.clustering_refs(), &y.clustering_refs()),
+                (false, false) => {
+                    // Rows of one table have full clusterings: compare component by component
+                    // without building slices (this is the merge's hot comparison).
+                    for (i, (a, b)) in x.clustering.iter().zip(&y.clustering).enumerate() {
+                        let o = self
+                            .clustering
+                            .compare_component(i, a.as_deref(), b.as_deref());
+                        if o.is_ne() {
+                            return o;
+                        }
+                    }
+                    x.clustering.len().cmp(&y.clustering.len())
+                }
             },
             (Head::Row(x), Head::Marker { kind, values, .. }) => {
                 if x.is_static {
