@@ -14,7 +14,9 @@ mod common;
 use common::{compress, layout, synthetic, CHUNK};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sstable_format::chunks::CompressedSource;
+use sstable_format::compression_info::CompressionInfo;
 use sstable_format::data::{DataReader, Unfiltered};
+use sstable_format::statistics::Statistics;
 use sstable_format::{ChunkIndex, DataOffset, DataSource, SliceSource, Version};
 
 fn count_cells<S: DataSource>(mut r: DataReader<S>) -> (u64, u64) {
@@ -67,6 +69,64 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    g.finish();
+    corpus(c);
+}
+
+/// The largest 3.0+ sets of the real corpus (when `SSTABLE_CORPUS` or `../shared/corpus` is there).
+fn corpus(c: &mut Criterion) {
+    let root = std::env::var_os("SSTABLE_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
+    let sets = [
+        (
+            "many_live_partitions_mc_none",
+            "scylla/sstables/3.x/uncompressed/write_many_live_partitions/mc-1-big-",
+        ),
+        (
+            "large_partition_mc_lz4",
+            "scylla/sstables/large_partition/try1/data-1c6ace40fad111e7b9cf000000000002/mc-3-big-",
+        ),
+    ];
+    let mut g = c.benchmark_group("decode_corpus");
+    g.sample_size(20);
+    for (name, prefix) in sets {
+        let path = |s: &str| root.join(format!("{prefix}{s}"));
+        let (Ok(data), Ok(stats)) = (
+            std::fs::read(path("Data.db")),
+            std::fs::read(path("Statistics.db")),
+        ) else {
+            eprintln!("corpus set {prefix} not found: skipped");
+            continue;
+        };
+        let stats = Statistics::parse(&stats, Version::Mc).expect("statistics");
+        let layout = stats
+            .header
+            .expect("header")
+            .layout(Version::Mc)
+            .expect("layout");
+        let info = std::fs::read(path("CompressionInfo.db"))
+            .ok()
+            .map(|b| CompressionInfo::parse(&b, Version::Mc).expect("compression info"));
+        let uncompressed = info
+            .as_ref()
+            .map_or(data.len() as u64, CompressionInfo::data_length);
+        let run = || match &info {
+            Some(info) => count_cells(DataReader::new(
+                CompressedSource::new(&data, info, Version::Mc, ChunkIndex(0), None)
+                    .expect("source"),
+                layout.clone(),
+            )),
+            None => count_cells(DataReader::new(
+                SliceSource::new(&data, DataOffset(0), CHUNK),
+                layout.clone(),
+            )),
+        };
+        let (rows, cells) = run();
+        eprintln!("{name}: {uncompressed} bytes uncompressed, {rows} rows, {cells} cells");
+        g.throughput(Throughput::Bytes(uncompressed));
+        g.bench_function(BenchmarkId::new("rows", name), |b| b.iter(run));
+    }
     g.finish();
 }
 
