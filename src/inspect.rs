@@ -12,9 +12,12 @@ use sstable_format::data::{DataReader, PartitionReader};
 use sstable_format::descriptor::ComponentName;
 use sstable_format::digest::{Digest, DigestCoverage};
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
+use sstable_format::partitions::IndexFiles;
 use sstable_format::schema::{ClusteringOrder, Schema, TableSchema};
 use sstable_format::statistics::{SerializationHeader, Statistics};
-use sstable_format::verify::{verify_partitions, verify_statistics};
+use sstable_format::verify::{verify_partition_index, verify_partitions, verify_statistics};
+use sstable_format::version::FormatKind;
+use sstable_format::Component;
 use sstable_format::CqlType;
 
 use crate::cli::InspectPlan;
@@ -309,9 +312,10 @@ fn inspect_set(
         };
         let digest = verify_digest(set, &opened)?;
         let rows = verify_rows(set, &opened, user_schema)?;
+        let index = verify_index(set, &opened)?;
         r.insert(
             "verify".into(),
-            json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len, "rows": rows}),
+            json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len, "rows": rows, "index": index}),
         );
     }
     let _ = file_size;
@@ -358,6 +362,57 @@ fn render_text(r: &Json) -> String {
         s.push_str(&format!("  verify {v}\n"));
     }
     s
+}
+
+/// Cross-checks the partition index (Index.db, or Partitions.db for trie-indexed sets) with
+/// Data.db, promoted indexes included ([`verify_partition_index`]). Needs no schema.
+fn verify_index(set: &SstableSet, opened: &OpenedSet) -> Result<Json, Error> {
+    let get = |c: &ComponentName| set.components.get(c).cloned();
+    let big = opened.version.format_kind() == FormatKind::Big;
+    let main = if big {
+        ComponentName::Index
+    } else {
+        ComponentName::Partitions
+    };
+    let Some(main_path) = get(&main) else {
+        return Ok(json!(format!("not checked: no {main}")));
+    };
+    let main_bytes = map_file(&main_path)?;
+    let rows_path = get(&ComponentName::Rows);
+    let rows_bytes = match (&rows_path, big) {
+        (Some(p), false) => Some(map_file(p)?),
+        _ => None,
+    };
+    let files = if big {
+        IndexFiles::Big {
+            index: main_bytes.bytes(),
+        }
+    } else {
+        IndexFiles::Bti {
+            partitions: main_bytes.bytes(),
+            rows: rows_bytes.as_ref().map_or(&[][..], |b| b.bytes()),
+        }
+    };
+    let stats_path = component_path(&opened.data_path, "Statistics.db");
+    let layout = match (&opened.statistics.header, opened.version.is_legacy_layout()) {
+        (Some(h), false) => Some(h.layout(opened.version).map_err(|source| Error::Format {
+            path: stats_path.clone(),
+            source,
+        })?),
+        _ => None,
+    };
+    let s = verify_partition_index(opened.source()?, files, opened.version, layout).map_err(
+        |source| {
+            let path = match source.component() {
+                Some(Component::Index | Component::Partitions) => main_path.clone(),
+                Some(Component::Rows) => rows_path.clone().unwrap_or_else(|| main_path.clone()),
+                Some(Component::Statistics) => stats_path.clone(),
+                _ => opened.data_path.clone(),
+            };
+            Error::Format { path, source }
+        },
+    )?;
+    Ok(json!({"entries": s.entries, "promoted_index_blocks": s.blocks}))
 }
 
 /// Checks the whole-file digest of Data.db against the Digest component, if present.

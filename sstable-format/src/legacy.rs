@@ -352,6 +352,18 @@ fn read_atom<'a>(c: &mut Cursor<'a>) -> Result<Option<Atom<'a>>> {
     Ok(Some(Atom { name, offset, body }))
 }
 
+/// Reads the next atom without a schema (for checks that only need the atom stream, such as
+/// the promoted-index cross-check of [`crate::verify`]): its name and whether it is a range
+/// tombstone, or `None` for the empty name that ends a partition.
+pub(crate) fn read_atom_name<'a>(c: &mut Cursor<'a>) -> Result<Option<(&'a [u8], bool)>> {
+    Ok(read_atom(c)?.map(|a| (a.name, matches!(a.body, AtomBody::RangeTombstone { .. }))))
+}
+
+/// Reads a 2.x `DeletionTime` (int local deletion time, long marked-for-delete-at).
+pub(crate) fn read_legacy_deletion_time(c: &mut Cursor<'_>) -> Result<DeletionTime> {
+    read_deletion_time(c)
+}
+
 /// One `CompositeType` component: value and end-of-component byte.
 fn read_component<'a>(c: &mut Cursor<'a>) -> Result<(&'a [u8], i8)> {
     let v = c.read_short_bytes("composite component")?;
@@ -1112,6 +1124,34 @@ fn decode_row<'a>(
                             }
                             continue;
                         }
+                        Some(name)
+                            if layout.find_column(parts.is_static, name).is_none()
+                                && layout.find_column(!parts.is_static, name).is_some() =>
+                        {
+                            // ScyllaDB refuses this ("Mismatch between static cell and
+                            // non-static column definition", broken_sstable_test.cc ::
+                            // static_mismatch): the cell and the schema disagree on whether the
+                            // column is static, so either the file or the schema is wrong.
+                            return Err(Error::invalid(
+                                Component::Data,
+                                atom.offset,
+                                format!(
+                                    "{} cell for column {:?}, which the schema says is {}: \
+                                     mismatch between the cell and the column definition",
+                                    if parts.is_static {
+                                        "static"
+                                    } else {
+                                        "non-static"
+                                    },
+                                    String::from_utf8_lossy(name),
+                                    if parts.is_static {
+                                        "not static"
+                                    } else {
+                                        "static"
+                                    }
+                                ),
+                            ));
+                        }
                         Some(name) => layout
                             .find_column(parts.is_static, name)
                             .filter(|(_, def)| {
@@ -1349,6 +1389,27 @@ mod tests {
         );
         data.extend(partition(&int(8), Some((300, 30)), &[]));
         data
+    }
+
+    #[test]
+    fn static_mismatch_with_the_schema_fails() {
+        // CQL: `s` static, `v` regular. A static cell for `v`, or a clustered cell for `s`,
+        // contradicts the schema (ScyllaDB's broken_sstable_test.cc :: static_mismatch).
+        for (atom, want) in [
+            (
+                cell(&static_name(b"v", None), 5, &int(1)),
+                "static cell for column \"v\"",
+            ),
+            (
+                cell(&composite(&[&int(1), b"s"], 0), 5, &int(1)),
+                "non-static cell for column \"s\"",
+            ),
+        ] {
+            let data = partition(&int(7), None, &[atom]);
+            let e = items(CQL, &data, 1000).unwrap_err();
+            assert!(e.to_string().contains(want), "{e}");
+            assert_eq!(e.component(), Some(Component::Data));
+        }
     }
 
     #[test]
