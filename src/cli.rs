@@ -20,6 +20,25 @@ enum Command {
     Inspect(InspectArgs),
     /// Print the rows of the tables under the paths as JSON Lines (Cassandra's SELECT JSON).
     Dump(DumpArgs),
+    /// Cut every table into token ranges of about equal stored bytes that each merge on their
+    /// own, and print the Data.db byte and chunk ranges each one reads.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Files or directories (searched recursively) holding SSTables.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Number of splits per table.
+    #[arg(long, value_name = "N")]
+    splits: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write the plan to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +78,21 @@ struct DumpArgs {
     /// newest SSTable file's modification time). Default: the time the run starts.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// Read only split K (0-based) of every table cut into N token ranges (see `plan`).
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["shard", "shards"])]
+    split: Option<String>,
+    /// Run shard K (0-based) of N: the splits i of every table with i mod N = K. Without it,
+    /// `--shards N` or SSTABLE_LAKE_SHARDS=N take K from JOB_COMPLETION_INDEX (Kubernetes
+    /// indexed Jobs) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array jobs).
+    #[arg(long, value_name = "K/N", conflicts_with = "shards")]
+    shard: Option<String>,
+    /// Number of shards, the shard index coming from the environment (see `--shard`).
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Splits per table when sharding (default: one per shard); more splits than shards
+    /// evens out the shares.
+    #[arg(long, value_name = "M")]
+    splits: Option<usize>,
 }
 
 /// A validated `inspect` run.
@@ -85,6 +119,33 @@ pub struct DumpPlan {
     pub raw: bool,
     /// When TTLs are evaluated.
     pub now: NowPlan,
+    /// Read only this shard's splits of every table.
+    pub shard: Option<ShardPlan>,
+}
+
+/// Which share of every table a `dump` reads: the splits `i` with `i mod count == index` of a
+/// plan of `splits` splits per table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardPlan {
+    /// This shard, `0..count`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+    /// Splits per table (at least 1).
+    pub splits: usize,
+}
+
+/// A validated `plan` run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitsPlan {
+    /// Input paths.
+    pub paths: Vec<PathBuf>,
+    /// Splits per table (at least 1).
+    pub splits: usize,
+    /// JSON output.
+    pub json: bool,
+    /// Output file.
+    pub out: Option<PathBuf>,
 }
 
 /// The instant TTLs are evaluated at.
@@ -103,6 +164,8 @@ pub enum Plan {
     Inspect(InspectPlan),
     /// `dump`.
     Dump(DumpPlan),
+    /// `plan`.
+    Splits(SplitsPlan),
 }
 
 impl DumpPlan {
@@ -118,7 +181,27 @@ impl DumpPlan {
 impl Cli {
     /// Validates the arguments into a plan. `start` is the run's start time (seconds).
     pub fn into_plan(self, start: i64) -> Result<Plan, Error> {
+        self.into_plan_with_env(start, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Cli::into_plan`] with the environment given (`env` returns a variable's value).
+    pub fn into_plan_with_env(
+        self,
+        start: i64,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Plan, Error> {
         Ok(match self.command {
+            Command::Plan(a) => {
+                if a.splits == 0 {
+                    return Err(Error::Usage("--splits must be at least 1".into()));
+                }
+                Plan::Splits(SplitsPlan {
+                    paths: a.paths,
+                    splits: a.splits,
+                    json: a.json,
+                    out: a.out,
+                })
+            }
             Command::Inspect(a) => Plan::Inspect(InspectPlan {
                 paths: a.paths,
                 json: a.json,
@@ -138,9 +221,102 @@ impl Cli {
                     })?),
                     None => NowPlan::At(start),
                 },
+                shard: shard_plan(a.split, a.shard, a.shards, a.splits, env)?,
             }),
         })
     }
+}
+
+/// Parses `K/N` (`0 <= K < N`).
+fn parse_k_of_n(flag: &str, s: &str) -> Result<(usize, usize), Error> {
+    let bad = || {
+        Error::Usage(format!(
+            "{flag} {s:?}: expected K/N with 0 <= K < N, like 0/4"
+        ))
+    };
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// The shard of a `dump`: `--split K/N`, `--shard K/N`, or `--shards N` / SSTABLE_LAKE_SHARDS
+/// with K from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX.
+fn shard_plan(
+    split: Option<String>,
+    shard: Option<String>,
+    shards: Option<usize>,
+    splits: Option<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ShardPlan>, Error> {
+    if let Some(s) = split {
+        if splits.is_some() {
+            return Err(Error::Usage(
+                "--splits goes with --shard, not --split".into(),
+            ));
+        }
+        let (index, count) = parse_k_of_n("--split", &s)?;
+        return Ok(Some(ShardPlan {
+            index,
+            count,
+            splits: count,
+        }));
+    }
+    let (index, count) = if let Some(s) = shard {
+        parse_k_of_n("--shard", &s)?
+    } else {
+        let count = match shards {
+            Some(n) => Some(n),
+            None => match env("SSTABLE_LAKE_SHARDS").filter(|v| !v.trim().is_empty()) {
+                Some(v) => Some(v.trim().parse::<usize>().map_err(|_| {
+                    Error::Usage(format!("SSTABLE_LAKE_SHARDS={v:?}: expected a number"))
+                })?),
+                None => None,
+            },
+        };
+        let Some(count) = count else {
+            if splits.is_some() {
+                return Err(Error::Usage("--splits needs --shard or --shards".into()));
+            }
+            return Ok(None);
+        };
+        if count == 0 {
+            return Err(Error::Usage(
+                "the number of shards must be at least 1".into(),
+            ));
+        }
+        let (var, value) = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]
+            .into_iter()
+            .find_map(|v| env(v).filter(|x| !x.trim().is_empty()).map(|x| (v, x)))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{count} shards but no shard index: give --shard K/{count}, or set \
+                     JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX"
+                ))
+            })?;
+        let index: usize = value
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("{var}={value:?}: expected a shard index")))?;
+        if index >= count {
+            return Err(Error::Usage(format!(
+                "{var}={index} is not a shard of {count} (0..{count})"
+            )));
+        }
+        (index, count)
+    };
+    let splits = splits.unwrap_or(count);
+    if splits == 0 {
+        return Err(Error::Usage("--splits must be at least 1".into()));
+    }
+    Ok(Some(ShardPlan {
+        index,
+        count,
+        splits,
+    }))
 }
 
 /// Parses `2018-09-08T04:31:40Z` (optionally with fractional seconds, a space instead of `T`,
@@ -221,6 +397,7 @@ pub fn run() -> Result<(), Error> {
     match plan {
         Plan::Inspect(p) => crate::inspect::run(&p)?,
         Plan::Dump(p) => crate::dump::run(&p)?,
+        Plan::Splits(p) => crate::plan::run(&p)?,
     }
     Ok(())
 }
@@ -273,5 +450,100 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn shards() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let shard = |args: &[&str], vars: &'static [(&'static str, &'static str)]| {
+            let mut all = vec!["sstable-lake", "dump", "x"];
+            all.extend_from_slice(args);
+            let cli = Cli::try_parse_from(all).unwrap();
+            cli.into_plan_with_env(0, &env(vars)).map(|p| match p {
+                Plan::Dump(d) => d.shard,
+                other => panic!("{other:?}"),
+            })
+        };
+        let sp = |index, count, splits| {
+            Some(ShardPlan {
+                index,
+                count,
+                splits,
+            })
+        };
+        assert_eq!(shard(&[], &[]).unwrap(), None);
+        assert_eq!(shard(&[], &[("JOB_COMPLETION_INDEX", "1")]).unwrap(), None);
+        assert_eq!(shard(&["--shard", "1/4"], &[]).unwrap(), sp(1, 4, 4));
+        assert_eq!(shard(&["--split", "2/3"], &[]).unwrap(), sp(2, 3, 3));
+        assert_eq!(
+            shard(&["--shard", "1/4", "--splits", "16"], &[]).unwrap(),
+            sp(1, 4, 16)
+        );
+        assert_eq!(
+            shard(&["--shards", "4"], &[("JOB_COMPLETION_INDEX", "3")]).unwrap(),
+            sp(3, 4, 4)
+        );
+        assert_eq!(
+            shard(
+                &[],
+                &[
+                    ("SSTABLE_LAKE_SHARDS", "8"),
+                    ("AWS_BATCH_JOB_ARRAY_INDEX", "5")
+                ]
+            )
+            .unwrap(),
+            sp(5, 8, 8)
+        );
+        // The flag wins over the environment.
+        assert_eq!(
+            shard(&["--shard", "0/2"], &[("SSTABLE_LAKE_SHARDS", "8")]).unwrap(),
+            sp(0, 2, 2)
+        );
+        for (args, vars) in [
+            (&["--shard", "4/4"][..], &[][..]),
+            (&["--shard", "1"], &[]),
+            (&["--shard", "0/0"], &[]),
+            (&["--shards", "4"], &[]),
+            (&["--shards", "4"], &[("JOB_COMPLETION_INDEX", "4")]),
+            (&["--shards", "0"], &[("JOB_COMPLETION_INDEX", "0")]),
+            (
+                &[],
+                &[("SSTABLE_LAKE_SHARDS", "x"), ("JOB_COMPLETION_INDEX", "0")],
+            ),
+            (&["--splits", "3"], &[]),
+            (&["--split", "0/2", "--splits", "3"], &[]),
+            (&["--shard", "0/2", "--splits", "0"], &[]),
+        ] as [(&[&str], &'static [(&'static str, &'static str)]); 10]
+        {
+            assert!(shard(args, vars).is_err(), "{args:?} {vars:?}");
+        }
+        assert!(Cli::try_parse_from([
+            "sstable-lake",
+            "dump",
+            "x",
+            "--split",
+            "0/2",
+            "--shard",
+            "0/2"
+        ])
+        .is_err());
+        let cli = Cli::try_parse_from(["sstable-lake", "plan", "x", "--splits", "0"]).unwrap();
+        assert!(cli.into_plan(0).is_err());
+        let cli =
+            Cli::try_parse_from(["sstable-lake", "plan", "x", "--splits", "3", "--json"]).unwrap();
+        assert!(matches!(
+            cli.into_plan(0).unwrap(),
+            Plan::Splits(SplitsPlan {
+                splits: 3,
+                json: true,
+                ..
+            })
+        ));
     }
 }

@@ -14,6 +14,7 @@ use sstable_format::merge::{ColumnMap, Merger};
 use sstable_format::partitioner::{Partitioner, Token};
 use sstable_format::reconcile::{effective_deletion, live_row, Now};
 use sstable_format::schema::Schema;
+use sstable_format::split::ByteRange;
 use sstable_format::value::{assemble_multi_cell, decode_value};
 use sstable_format::CqlType;
 
@@ -46,18 +47,38 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
             now: NowPlan::At(now),
             ..plan.clone()
         };
-        if plan.raw || group.sets.len() == 1 {
-            for set in group.sets {
-                dump_set(set, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+        // With a shard, only its splits of the table, each read alone (see `crate::plan`).
+        let splits = match &plan.shard {
+            Some(shard) => Some(crate::plan::plan_group(&group.sets, shard.splits)?),
+            None => None,
+        };
+        let shares: Vec<Option<&[ByteRange]>> = match (&plan.shard, &splits) {
+            (Some(shard), Some(splits)) => crate::plan::shard_share(shard, splits)
+                .into_iter()
+                .filter_map(|i| splits.get(i))
+                .map(|sp| Some(sp.per_sstable.as_slice()))
+                .collect(),
+            _ => vec![None],
+        };
+        for ranges in shares {
+            if plan.raw || group.sets.len() == 1 {
+                for (j, set) in group.sets.iter().enumerate() {
+                    let range = ranges.and_then(|r| r.get(j));
+                    if range.is_some_and(ByteRange::is_empty) {
+                        continue;
+                    }
+                    dump_set(set, range, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+                }
+            } else if !ranges.is_some_and(|r| r.iter().all(ByteRange::is_empty)) {
+                dump_merged(
+                    &group.sets,
+                    ranges,
+                    user_schema.as_ref(),
+                    plan,
+                    &mut out,
+                    &mut stats,
+                )?;
             }
-        } else {
-            dump_merged(
-                &group.sets,
-                user_schema.as_ref(),
-                plan,
-                &mut out,
-                &mut stats,
-            )?;
         }
     }
     out.flush().map_err(Error::Stdout)?;
@@ -129,6 +150,7 @@ fn group_view(
 /// Dumps the merge of several sets of one table (several generations, or several nodes).
 fn dump_merged(
     sets: &[&SstableSet],
+    ranges: Option<&[ByteRange]>,
     user_schema: Option<&Schema>,
     plan: &DumpPlan,
     out: &mut impl Write,
@@ -142,7 +164,7 @@ fn dump_merged(
     let mut partitioner = None;
     let mut sources: Vec<(Box<dyn PartitionReader + '_>, ColumnMap)> = Vec::new();
     let mut order_types: Option<Vec<CqlType>> = None;
-    for (o, set) in opened.iter().zip(sets) {
+    for (j, (o, set)) in opened.iter().zip(sets).enumerate() {
         let p = o.partitioner()?;
         match partitioner {
             None => partitioner = Some(p),
@@ -158,6 +180,14 @@ fn dump_merged(
             }
             Some(_) => {}
         }
+        let range = ranges.and_then(|r| r.get(j));
+        if range.is_some_and(ByteRange::is_empty) {
+            continue;
+        }
+        let wrap = |source| Error::Format {
+            path: o.data_path.clone(),
+            source,
+        };
         let (mapping, reader): (SetMapping, Box<dyn PartitionReader + '_>) =
             if o.version.is_legacy_layout() {
                 let table = legacy_schema(set, o, user_schema)?;
@@ -165,7 +195,9 @@ fn dump_merged(
                     .map_err(|e| Error::Schema(format!("{}: {e}", o.data_path.display())))?;
                 order_types.get_or_insert_with(|| clustering_order_types(&table));
                 let mapping = view.map_legacy(&layout);
-                (mapping, Box::new(LegacyReader::new(o.source()?, layout)))
+                let reader = LegacyReader::new(set_source(o, range)?, layout);
+                let reader = crate::plan::restrict_legacy(reader, range).map_err(wrap)?;
+                (mapping, Box::new(reader))
             } else {
                 let header = o.statistics.header.as_ref().ok_or_else(|| {
                     Error::Schema(format!(
@@ -179,7 +211,9 @@ fn dump_merged(
                     .layout
                     .clone()
                     .ok_or_else(|| Error::Schema("no layout".into()))?;
-                (mapping, Box::new(DataReader::new(o.source()?, layout)))
+                let reader = DataReader::new(set_source(o, range)?, layout);
+                let reader = crate::plan::restrict_data(reader, range).map_err(wrap)?;
+                (mapping, Box::new(reader))
             };
         let to_map = |m: &[Option<(usize, CqlType)>]| {
             m.iter()
@@ -347,8 +381,20 @@ fn resolve_view(
     Ok(view)
 }
 
+/// The source of a set: all of Data.db, or a split's chunks.
+fn set_source<'a>(
+    o: &'a OpenedSet,
+    range: Option<&ByteRange>,
+) -> Result<crate::sstable::AnySource<'a>, Error> {
+    match range {
+        Some(r) => crate::plan::range_source(o, r),
+        None => o.source(),
+    }
+}
+
 fn dump_set(
     set: &SstableSet,
+    range: Option<&ByteRange>,
     user_schema: Option<&Schema>,
     plan: &DumpPlan,
     out: &mut impl Write,
@@ -367,7 +413,8 @@ fn dump_set(
             let layout = LegacyLayout::from_schema(&table, opened.version)
                 .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
             let mapping = view.map_legacy(&layout);
-            let reader = LegacyReader::new(opened.source()?, layout);
+            let reader = LegacyReader::new(set_source(&opened, range)?, layout);
+            let reader = crate::plan::restrict_legacy(reader, range).map_err(wrap)?;
             (view, mapping, Box::new(reader))
         } else {
             let view = resolve_view(set, &opened, user_schema)?;
@@ -382,7 +429,8 @@ fn dump_set(
                 .layout
                 .clone()
                 .ok_or_else(|| Error::Schema("no layout".into()))?;
-            let reader = DataReader::new(opened.source()?, layout);
+            let reader = DataReader::new(set_source(&opened, range)?, layout);
+            let reader = crate::plan::restrict_data(reader, range).map_err(wrap)?;
             (view, mapping, Box::new(reader))
         };
     stats.sstables += 1;

@@ -5,5 +5,6 @@ pub mod dump;
 pub mod error;
 pub mod inspect;
 pub mod json;
+pub mod plan;
 pub mod sstable;
 pub mod table;

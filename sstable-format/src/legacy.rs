@@ -724,6 +724,7 @@ pub struct LegacyReader<S> {
     layout: LegacyLayout,
     tracker: Tracker,
     marker: Option<OwnedMarker>,
+    end: Option<u64>,
     in_partition: bool,
     failed: bool,
 }
@@ -736,9 +737,17 @@ impl<S: DataSource> LegacyReader<S> {
             layout,
             tracker: Tracker::default(),
             marker: None,
+            end: None,
             in_partition: false,
             failed: false,
         }
+    }
+
+    /// Stops before the partition that starts at `end` (a partition boundary), like
+    /// [`crate::data::DataReader::with_end`].
+    pub fn with_end(mut self, end: DataOffset) -> Self {
+        self.end = Some(end.0);
+        self
     }
 
     /// The layout in use.
@@ -781,6 +790,9 @@ impl<S: DataSource> LegacyReader<S> {
             self.next_unfiltered()?;
         }
         self.tracker.clear();
+        if self.end.is_some_and(|e| self.position().0 >= e) {
+            return Ok(None);
+        }
         if self.buf.available() == 0 {
             let r = self.buf.at_end();
             if self.fail(r)? {

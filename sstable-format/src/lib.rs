@@ -35,6 +35,7 @@ pub mod reconcile;
 pub mod schema;
 pub mod scylla;
 pub mod source;
+pub mod split;
 pub mod sstable_writer;
 pub mod statistics;
 pub mod summary;

@@ -1,0 +1,493 @@
+//! `sstable-lake plan`, and the splits `dump --shard`/`--split` reads: each table cut into token
+//! ranges of about equal stored bytes over all its SSTables (all nodes, all generations), each
+//! of which merges on its own (see [`sstable_format::split`]).
+//!
+//! Partition starts come from each set's index (`Index.db`, or `Partitions.db` + `Rows.db`, BTI
+//! keys missing from the trie being read from `Data.db`); a 3.0+ set whose index is missing or
+//! unreadable is scanned sequentially instead (its header gives the layout). A 2.x set needs
+//! its index.
+//!
+//! Shards: with `N` shards and `M` splits per table (`M` defaults to `N`), shard `K` runs the
+//! splits `i` with `i mod N == K` of every table, each split merged alone, in ring order.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use sstable_format::chunks::{CompressedSource, UncompressedSource};
+use sstable_format::data::DataReader;
+use sstable_format::descriptor::ComponentName;
+use sstable_format::partitioner::{Partitioner, Token};
+use sstable_format::partitions::IndexFiles;
+use sstable_format::split::{
+    plan_splits, ByteRange, KeyReader, PartitionStart, Split, SstableSummary, Storage, TokenRange,
+};
+use sstable_format::{ChunkIndex, DataOffset};
+
+use crate::cli::{ShardPlan, SplitsPlan};
+use crate::discover::{discover, SstableSet};
+use crate::error::Error;
+use crate::sstable::{map_file, AnySource, OpenedSet};
+
+/// Where a set's partition starts came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartsFrom {
+    /// `Index.db`.
+    Index,
+    /// `Partitions.db` (and `Rows.db`).
+    Partitions,
+    /// A sequential scan of `Data.db`.
+    DataScan,
+}
+
+impl StartsFrom {
+    fn name(self) -> &'static str {
+        match self {
+            StartsFrom::Index => "Index.db",
+            StartsFrom::Partitions => "Partitions.db",
+            StartsFrom::DataScan => "Data.db scan",
+        }
+    }
+}
+
+/// The splits of one table.
+#[derive(Debug)]
+pub struct TableSplits {
+    /// Keyspace (`?` when unknown).
+    pub keyspace: String,
+    /// Table (`?` when unknown).
+    pub table: String,
+    /// The table's partitioner.
+    pub partitioner: Partitioner,
+    /// The sets, in the table group's order (`ByteRange::sstable` indexes this).
+    pub sets: Vec<PlannedSet>,
+    /// The splits, in ring order.
+    pub splits: Vec<Split>,
+}
+
+/// One set of a planned table.
+#[derive(Debug)]
+pub struct PlannedSet {
+    /// Data.db.
+    pub data_path: PathBuf,
+    /// Its partitions.
+    pub partitions: u64,
+    /// Uncompressed length.
+    pub data_length: u64,
+    /// Stored length.
+    pub stored_length: u64,
+    /// Where the partition starts came from.
+    pub starts_from: StartsFrom,
+}
+
+/// The storage geometry of an opened set.
+pub fn storage_of(o: &OpenedSet) -> Storage {
+    match &o.compression {
+        Some(info) => Storage::compressed(info, o.data.bytes().len() as u64),
+        None => Storage::uncompressed(
+            o.data.bytes().len() as u64,
+            o.crc.as_ref().map(|c| c.chunk_size()),
+        ),
+    }
+}
+
+/// A source over chunks `first..end` of a set's Data.db (`end: None`: to the end; for an
+/// uncompressed file the source stops at `data_end` when given).
+fn chunk_source<'a>(
+    o: &'a OpenedSet,
+    storage: &Storage,
+    first: ChunkIndex,
+    end: Option<ChunkIndex>,
+    data_end: Option<DataOffset>,
+) -> sstable_format::Result<AnySource<'a>> {
+    Ok(match &o.compression {
+        Some(info) => AnySource::Compressed(CompressedSource::new(
+            o.data.bytes(),
+            info,
+            o.version,
+            first,
+            end,
+        )?),
+        None => AnySource::Uncompressed(UncompressedSource::new(
+            o.data.bytes(),
+            o.crc.as_ref(),
+            o.version,
+            storage.chunk_start(first),
+            data_end,
+        )?),
+    })
+}
+
+/// The source a split reads from one set: the range's chunks only. The reader built on it must
+/// then `skip_to(range.data_start)` and stop at `with_end(range.data_end)` (see
+/// [`restrict_data`]).
+pub fn range_source<'a>(o: &'a OpenedSet, range: &ByteRange) -> Result<AnySource<'a>, Error> {
+    let storage = storage_of(o);
+    chunk_source(
+        o,
+        &storage,
+        range.first_chunk,
+        Some(range.end_chunk),
+        Some(range.data_end),
+    )
+    .map_err(|source| Error::Format {
+        path: o.data_path.clone(),
+        source,
+    })
+}
+
+/// A `DataReader` limited to `range` (none: unchanged).
+pub fn restrict_data<S: sstable_format::DataSource>(
+    mut reader: DataReader<S>,
+    range: Option<&ByteRange>,
+) -> sstable_format::Result<DataReader<S>> {
+    if let Some(r) = range {
+        reader.skip_to(r.data_start)?;
+        reader = reader.with_end(r.data_end);
+    }
+    Ok(reader)
+}
+
+/// A `LegacyReader` limited to `range` (none: unchanged).
+pub fn restrict_legacy<S: sstable_format::DataSource>(
+    mut reader: sstable_format::legacy::LegacyReader<S>,
+    range: Option<&ByteRange>,
+) -> sstable_format::Result<sstable_format::legacy::LegacyReader<S>> {
+    if let Some(r) = range {
+        reader.skip_to(r.data_start)?;
+        reader = reader.with_end(r.data_end);
+    }
+    Ok(reader)
+}
+
+/// The planner's summary of one opened set.
+fn summarize(
+    o: &OpenedSet,
+    partitioner: Partitioner,
+) -> Result<(SstableSummary, StartsFrom), Error> {
+    let storage = storage_of(o);
+    let wrap = |path: PathBuf| {
+        move |source| Error::Format {
+            path: path.clone(),
+            source,
+        }
+    };
+    let comp = |c: &ComponentName| o.set.components.get(c).cloned();
+    let from_index = if let Some(p) = comp(&ComponentName::Index) {
+        let bytes = map_file(&p)?;
+        Some((
+            SstableSummary::from_index(
+                IndexFiles::Big {
+                    index: bytes.bytes(),
+                },
+                o.version,
+                partitioner,
+                storage.clone(),
+                |_| {
+                    Err(sstable_format::Error::invalid(
+                        sstable_format::Component::Index,
+                        0,
+                        "Index.db entry without a key",
+                    ))
+                },
+            )
+            .map_err(wrap(p)),
+            StartsFrom::Index,
+        ))
+    } else if let Some(p) = comp(&ComponentName::Partitions) {
+        let parts = map_file(&p)?;
+        let rows = match comp(&ComponentName::Rows) {
+            Some(r) => Some(map_file(&r)?),
+            None => None,
+        };
+        let mut keys = KeyReader::new(|at: DataOffset| {
+            let first = ChunkIndex(at.0 / storage.chunk_length());
+            chunk_source(o, &storage, first, None, None)
+        });
+        Some((
+            SstableSummary::from_index(
+                IndexFiles::Bti {
+                    partitions: parts.bytes(),
+                    rows: rows.as_ref().map_or(&[][..], |r| r.bytes()),
+                },
+                o.version,
+                partitioner,
+                storage.clone(),
+                |at| keys.key_at(at),
+            )
+            .map_err(wrap(p)),
+            StartsFrom::Partitions,
+        ))
+    } else {
+        None
+    };
+    let why = match from_index {
+        Some((Ok(s), from)) => return Ok((s, from)),
+        Some((Err(e), _)) => e.to_string(),
+        None => "no partition index".to_string(),
+    };
+    if o.version.is_legacy_layout() {
+        return Err(Error::Unsupported(format!(
+            "{}: cannot plan splits of a 2.x set without a readable index ({why})",
+            o.data_path.display()
+        )));
+    }
+    eprintln!(
+        "note: {}: {why}; scanning Data.db for partition starts",
+        o.data_path.display()
+    );
+    let header = o.statistics.header.as_ref().ok_or_else(|| {
+        Error::Schema(format!(
+            "{}: no serialization header",
+            o.data_path.display()
+        ))
+    })?;
+    let data_err = wrap(o.data_path.clone());
+    let layout = header.layout(o.version).map_err(&data_err)?;
+    let mut reader = DataReader::new(o.source()?, layout);
+    let mut starts = Vec::new();
+    while let Some(p) = reader.next_partition().map_err(&data_err)? {
+        starts.push(Ok(PartitionStart {
+            token: partitioner.token(p.key),
+            data_offset: p.offset,
+        }));
+    }
+    let s = SstableSummary::new(partitioner, storage, starts).map_err(&data_err)?;
+    Ok((s, StartsFrom::DataScan))
+}
+
+/// Plans `n` splits of a table whose sets are `opened` (in the table group's order).
+pub fn plan_opened(
+    opened: &[OpenedSet],
+    n: usize,
+) -> Result<(Partitioner, Vec<PlannedSet>, Vec<Split>), Error> {
+    let mut partitioner: Option<Partitioner> = None;
+    let mut summaries = Vec::with_capacity(opened.len());
+    let mut sets = Vec::with_capacity(opened.len());
+    for o in opened {
+        let p = o.partitioner()?;
+        match partitioner {
+            None => partitioner = Some(p),
+            Some(q) if q != p => {
+                return Err(Error::Schema(format!(
+                    "{}: partitioner {} differs from {} of the other SSTables of the table",
+                    o.data_path.display(),
+                    p.class_name(),
+                    q.class_name()
+                )))
+            }
+            Some(_) => {}
+        }
+        let (summary, starts_from) = summarize(o, p)?;
+        sets.push(PlannedSet {
+            data_path: o.data_path.clone(),
+            partitions: summary.partitions().len() as u64,
+            data_length: summary.storage().data_length(),
+            stored_length: summary.storage().stored_length(),
+            starts_from,
+        });
+        summaries.push(summary);
+    }
+    let partitioner = partitioner.unwrap_or(Partitioner::Murmur3);
+    let splits = plan_splits(&summaries, partitioner, n);
+    Ok((partitioner, sets, splits))
+}
+
+/// Opens the sets of a table group and plans `n` splits.
+pub fn plan_group(sets: &[&SstableSet], n: usize) -> Result<Vec<Split>, Error> {
+    let opened = sets
+        .iter()
+        .map(|s| OpenedSet::open(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(plan_opened(&opened, n)?.2)
+}
+
+/// The splits of a table that `shard` runs, in ring order.
+pub fn shard_share(shard: &ShardPlan, splits: &[Split]) -> Vec<usize> {
+    sstable_format::split::shard_splits(shard.index, shard.count, splits.len()).collect()
+}
+
+/// Runs `plan`.
+pub fn run(plan: &SplitsPlan) -> Result<(), Error> {
+    let discovery = discover(&plan.paths)?;
+    for s in &discovery.skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    if discovery.sets.is_empty() {
+        return Err(Error::NothingFound(plan.paths.clone()));
+    }
+    let mut tables = Vec::new();
+    for group in discovery.tables() {
+        let opened = group
+            .sets
+            .iter()
+            .map(|s| OpenedSet::open(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (partitioner, sets, splits) = plan_opened(&opened, plan.splits)?;
+        tables.push(TableSplits {
+            keyspace: group.keyspace.unwrap_or("?").to_string(),
+            table: group.table.unwrap_or("?").to_string(),
+            partitioner,
+            sets,
+            splits,
+        });
+    }
+    let text = if plan.json {
+        let mut s = serde_json::to_string_pretty(&plan_json(&tables))
+            .map_err(|e| Error::Usage(format!("JSON: {e}")))?;
+        s.push('\n');
+        s
+    } else {
+        plan_text(&tables)
+    };
+    match &plan.out {
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(Error::Stdout)
+        }
+    }
+}
+
+fn token_json(t: &Option<Token>) -> Value {
+    t.as_ref()
+        .map_or(Value::Null, |t| Value::String(t.to_string()))
+}
+
+/// The plan as JSON: `{"tables": [{keyspace, table, partitioner, sstables, splits}]}`. Tokens
+/// are strings (Murmur3 and Random tokens in decimal, byte-ordered ones in hex); `start` is
+/// exclusive and `end` inclusive, `null` being the ring's minimum / maximum; an empty split has
+/// `"empty": true`.
+pub fn plan_json(tables: &[TableSplits]) -> Value {
+    let tables: Vec<Value> = tables
+        .iter()
+        .map(|t| {
+            let sstables: Vec<Value> = t
+                .sets
+                .iter()
+                .map(|s| {
+                    json!({
+                        "data": s.data_path.display().to_string(),
+                        "partitions": s.partitions,
+                        "data_length": s.data_length,
+                        "stored_length": s.stored_length,
+                        "partition_starts_from": s.starts_from.name(),
+                    })
+                })
+                .collect();
+            let splits: Vec<Value> = t
+                .splits
+                .iter()
+                .map(|sp| {
+                    let (empty, start, end) = match &sp.range {
+                        TokenRange::Empty => (true, Value::Null, Value::Null),
+                        TokenRange::Range { start, end } => {
+                            (false, token_json(start), token_json(end))
+                        }
+                    };
+                    let per: Vec<Value> = sp
+                        .per_sstable
+                        .iter()
+                        .map(|r| {
+                            json!({
+                                "sstable": r.sstable,
+                                "data_start": r.data_start.0,
+                                "data_end": r.data_end.0,
+                                "first_chunk": r.first_chunk.0,
+                                "end_chunk": r.end_chunk.0,
+                                "file_start": r.file_start.0,
+                                "file_end": r.file_end.0,
+                                "partitions": r.partitions,
+                                "estimated_bytes": r.estimated_bytes,
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "index": sp.index,
+                        "empty": empty,
+                        "start": start,
+                        "end": end,
+                        "partitions": sp.partitions,
+                        "estimated_bytes": sp.estimated_bytes,
+                        "sstables": per,
+                    })
+                })
+                .collect();
+            json!({
+                "keyspace": t.keyspace,
+                "table": t.table,
+                "partitioner": t.partitioner.class_name(),
+                "sstables": sstables,
+                "splits": splits,
+            })
+        })
+        .collect();
+    json!({ "tables": tables })
+}
+
+/// The plan as text.
+pub fn plan_text(tables: &[TableSplits]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for t in tables {
+        let stored: u64 = t.sets.iter().map(|x| x.stored_length).sum();
+        let _ = writeln!(
+            s,
+            "{}.{}: {} sstable(s), {} stored bytes, {}, {} split(s)",
+            t.keyspace,
+            t.table,
+            t.sets.len(),
+            stored,
+            t.partitioner.class_name(),
+            t.splits.len()
+        );
+        for (i, x) in t.sets.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  sstable {i}: {} ({} partition(s), {} bytes, {} stored; starts from {})",
+                x.data_path.display(),
+                x.partitions,
+                x.data_length,
+                x.stored_length,
+                x.starts_from.name()
+            );
+        }
+        for sp in &t.splits {
+            let range = match &sp.range {
+                TokenRange::Empty => "empty".to_string(),
+                TokenRange::Range { start, end } => format!(
+                    "tokens ({}, {}]",
+                    start.as_ref().map_or("min".to_string(), Token::to_string),
+                    end.as_ref().map_or("max".to_string(), Token::to_string)
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "  split {}: {range}: {} partition(s), ~{} stored bytes",
+                sp.index, sp.partitions, sp.estimated_bytes
+            );
+            for r in sp.per_sstable.iter().filter(|r| !r.is_empty()) {
+                let _ = writeln!(
+                    s,
+                    "    sstable {}: data {}..{}, chunks {}..{} (file bytes {}..{}), {} partition(s), ~{} bytes",
+                    r.sstable,
+                    r.data_start,
+                    r.data_end,
+                    r.first_chunk,
+                    r.end_chunk,
+                    r.file_start,
+                    r.file_end,
+                    r.partitions,
+                    r.estimated_bytes
+                );
+            }
+        }
+    }
+    s
+}
