@@ -141,99 +141,29 @@ fn dump_merged(
         .iter()
         .map(|s| OpenedSet::open(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let view = group_view(&opened, sets, user_schema)?;
-    let mut partitioner = None;
-    let mut sources: Vec<(Box<dyn PartitionReader + '_>, ColumnMap)> = Vec::new();
-    let mut order_types: Option<Vec<CqlType>> = None;
-    for (o, set) in opened.iter().zip(sets) {
-        let p = o.partitioner()?;
-        match partitioner {
-            None => partitioner = Some(p),
-            Some(q) if q != p => {
-                return Err(Error::Schema(format!(
-                    "{}: partitioner {} differs from {} of the other SSTables of {}.{}",
-                    o.data_path.display(),
-                    p.class_name(),
-                    q.class_name(),
-                    view.keyspace,
-                    view.table
-                )))
-            }
-            Some(_) => {}
-        }
-        let (mapping, reader): (SetMapping, Box<dyn PartitionReader + '_>) =
-            if o.version.is_legacy_layout() {
-                let table = legacy_schema(set, o, user_schema)?;
-                let layout = LegacyLayout::from_schema(&table, o.version)
-                    .map_err(|e| Error::Schema(format!("{}: {e}", o.data_path.display())))?;
-                order_types.get_or_insert_with(|| clustering_order_types(&table));
-                let mapping = view.map_legacy(&layout);
-                (mapping, Box::new(LegacyReader::new(o.source()?, layout)))
-            } else {
-                let header = o.statistics.header.as_ref().ok_or_else(|| {
-                    Error::Schema(format!(
-                        "{}: no serialization header",
-                        o.data_path.display()
-                    ))
-                })?;
-                order_types.get_or_insert_with(|| header.clustering_types.clone());
-                let mapping = view.map_header(o.version, header)?;
-                let layout = mapping
-                    .layout
-                    .clone()
-                    .ok_or_else(|| Error::Schema("no layout".into()))?;
-                (mapping, Box::new(DataReader::new(o.source()?, layout)))
-            };
-        let to_map = |m: &[Option<(usize, CqlType)>]| {
-            m.iter()
-                .map(|c| c.as_ref().map(|(i, _)| *i as u32))
-                .collect()
-        };
-        sources.push((
-            reader,
-            ColumnMap {
-                statics: to_map(&mapping.statics),
-                regulars: to_map(&mapping.regulars),
-            },
-        ));
-        stats.sstables += 1;
+    let mut input = open_table(&opened, sets, user_schema)?;
+    stats.sstables += opened.len() as u64;
+    let mut w = RowWriter::new(
+        &input.view,
+        &input.mapping,
+        input.partitioner,
+        Now(plan.at()),
+    );
+    let result = w.run_reader(input.reader.reader(), false, out, stats);
+    if let Some(m) = input.reader.merge_stats() {
+        eprintln!(
+            "merge {}.{}: {} sstable(s), {} partition(s) read, {} out, {} row(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s) seen",
+            input.view.keyspace,
+            input.view.table,
+            sets.len(),
+            m.partitions_read,
+            m.partitions_out,
+            m.rows_read,
+            m.rows_superseded,
+            m.cells_superseded,
+            m.tombstones
+        );
     }
-    let partitioner = partitioner.ok_or_else(|| Error::Schema("no SSTables".into()))?;
-    let column_types: Vec<CqlType> = view.columns.iter().map(|c| c.ty.clone()).collect();
-    let identity: Vec<Option<(usize, CqlType)>> = column_types
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, t)| Some((i, t)))
-        .collect();
-    let mapping = SetMapping {
-        layout: None,
-        statics: identity.clone(),
-        regulars: identity,
-        header_clustering: view.clustering.len(),
-    };
-    let merger = Merger::new(
-        sources,
-        partitioner,
-        order_types.unwrap_or_default(),
-        column_types,
-    );
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
-    let mut merger = merger;
-    let result = w.run_reader(&mut merger, false, out, stats);
-    let m = merger.stats();
-    eprintln!(
-        "merge {}.{}: {} sstable(s), {} partition(s) read, {} out, {} row(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s) seen",
-        view.keyspace,
-        view.table,
-        sets.len(),
-        m.partitions_read,
-        m.partitions_out,
-        m.rows_read,
-        m.rows_superseded,
-        m.cells_superseded,
-        m.tombstones
-    );
     result.map_err(|e| match e {
         WriteError::Format(source) => Error::Format {
             path: opened
@@ -526,43 +456,24 @@ fn dump_set(
     out: &mut impl Write,
     stats: &mut DumpStats,
 ) -> Result<(), Error> {
-    let opened = OpenedSet::open(set)?;
-    let partitioner = opened.partitioner()?;
-    let wrap = |source| Error::Format {
-        path: opened.data_path.clone(),
-        source,
-    };
-    let (view, mapping, reader): (TableView, SetMapping, Box<dyn PartitionReader + '_>) =
-        if opened.version.is_legacy_layout() {
-            let table = legacy_schema(set, &opened, user_schema)?;
-            let view = TableView::from_schema(&table, set.keyspace.as_deref());
-            let layout = LegacyLayout::from_schema(&table, opened.version)
-                .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
-            let mapping = view.map_legacy(&layout);
-            let reader = LegacyReader::new(opened.source()?, layout);
-            (view, mapping, Box::new(reader))
-        } else {
-            let view = resolve_view(set, &opened, user_schema)?;
-            let header = opened.statistics.header.as_ref().ok_or_else(|| {
-                Error::Schema(format!(
-                    "{}: no serialization header",
-                    opened.data_path.display()
-                ))
-            })?;
-            let mapping = view.map_header(opened.version, header)?;
-            let layout = mapping
-                .layout
-                .clone()
-                .ok_or_else(|| Error::Schema("no layout".into()))?;
-            let reader = DataReader::new(opened.source()?, layout);
-            (view, mapping, Box::new(reader))
-        };
+    let opened = [OpenedSet::open(set)?];
+    let mut input = open_table(&opened, &[set], user_schema)?;
     stats.sstables += 1;
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
-    let mut reader = reader;
-    w.run_reader(reader.as_mut(), plan.raw, out, stats)
+    let mut w = RowWriter::new(
+        &input.view,
+        &input.mapping,
+        input.partitioner,
+        Now(plan.at()),
+    );
+    w.run_reader(input.reader.reader(), plan.raw, out, stats)
         .map_err(|e| match e {
-            WriteError::Format(source) => wrap(source),
+            WriteError::Format(source) => Error::Format {
+                path: opened
+                    .first()
+                    .map(|o| o.data_path.clone())
+                    .unwrap_or_default(),
+                source,
+            },
             WriteError::Io(e) => Error::Stdout(e),
         })
 }
