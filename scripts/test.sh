@@ -23,6 +23,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo build (the binary the canon check runs)"
 cargo build --locked --bin sstable-lake
 
+step "test dependencies (DuckDB in target/test-venv, for the export tests)"
+scripts/install-test-deps.sh
+
 step "cargo test"
 cargo test --workspace --locked
 

@@ -23,6 +23,9 @@ enum Command {
     /// Cut every table into token ranges of about equal stored bytes that each merge on their
     /// own, and print the Data.db byte and chunk ranges each one reads.
     Plan(PlanArgs),
+    /// Write the live rows of every table under the paths as Parquet files:
+    /// DEST/<keyspace>/<table>/part-*.parquet, then _manifest.json and _SUCCESS.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +96,299 @@ struct DumpArgs {
     /// evens out the shares.
     #[arg(long, value_name = "M")]
     splits: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Files or directories (searched recursively) holding SSTables.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Destination: a directory path or a file:// URL (s3:// and gs:// are planned).
+    #[arg(long, value_name = "DEST")]
+    out: String,
+    /// CQL file with CREATE TYPE / CREATE TABLE statements (used when no schema.cql is beside
+    /// the SSTables).
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// The instant TTLs are evaluated at (as for `dump`). Default: the time the run starts.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Start a new file when the current one reaches about this size (e.g. 256MiB, 1GB).
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    target_file_size: String,
+    /// Row group size: a number of rows (100000) or a size (128MiB: the encoded size buffered).
+    #[arg(long, value_name = "ROWS|SIZE", default_value = "128MiB")]
+    row_group_size: String,
+    /// Compression codec of the Parquet pages.
+    #[arg(long, value_enum, default_value_t = Compression::Zstd)]
+    compression: Compression,
+    /// Write Parquet bloom filters on the partition key and clustering columns.
+    #[arg(long)]
+    bloom_filter: bool,
+    /// Hive-style directories by a column's value (`COL`: the column then lives in the path
+    /// only) or by the day of a timestamp/date column (`date(COL)`: directory COL_date=YYYY-MM-DD).
+    #[arg(long, value_name = "COL|date(COL)")]
+    partition_by: Option<String>,
+    /// decimal columns as Decimal128(P,S) instead of exact strings; a value that does not fit
+    /// exactly is an error.
+    #[arg(long, value_name = "P,S")]
+    decimal: Option<String>,
+    /// Write only types this engine reads (spark: uuid as string, time as int64 nanoseconds).
+    #[arg(long, value_enum)]
+    compat: Option<Compat>,
+    /// Add writetime(COL) (microseconds) for every non-key column.
+    #[arg(long)]
+    with_writetime: bool,
+    /// Add ttl(COL) (seconds left at --now, null without TTL) for every non-key column.
+    #[arg(long)]
+    with_ttl: bool,
+    /// Add the partition's token.
+    #[arg(long)]
+    with_token: bool,
+    /// Add `source`: the SSTable(s) the table was read from.
+    #[arg(long)]
+    with_source: bool,
+    /// Write a JSON report of the run to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Test hook: exit abruptly after staging N parts (an interrupted run).
+    #[arg(long, hide = true, value_name = "N")]
+    fail_after_parts: Option<u64>,
+}
+
+/// Parquet page compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// zstd (level 3).
+    Zstd,
+    /// Snappy.
+    Snappy,
+    /// LZ4 (raw).
+    Lz4,
+    /// gzip.
+    Gzip,
+    /// None.
+    None,
+}
+
+/// Engines with a narrower type set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    /// Apache Spark 4.
+    Spark,
+}
+
+/// Where `export` writes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Destination {
+    /// A local directory.
+    Local(PathBuf),
+}
+
+/// How row groups are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RowGroupSize {
+    /// At most this many rows.
+    Rows(usize),
+    /// When the buffered encoded size reaches this many bytes.
+    Bytes(u64),
+}
+
+/// `--partition-by`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum PartitionBy {
+    /// By the column's value.
+    Column(String),
+    /// By the UTC day of a timestamp or date column.
+    Date(String),
+}
+
+/// A validated `export` run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportPlan {
+    /// Input paths.
+    pub paths: Vec<PathBuf>,
+    /// Destination.
+    pub out: Destination,
+    /// Schema file.
+    pub schema: Option<PathBuf>,
+    /// When TTLs are evaluated.
+    #[serde(skip)]
+    pub now: NowPlan,
+    /// Target file size in bytes.
+    pub target_file_size: u64,
+    /// Row group size.
+    pub row_group_size: RowGroupSize,
+    /// Codec.
+    pub compression: Compression,
+    /// Bloom filters on key columns.
+    pub bloom_filter: bool,
+    /// Hive-style partitioning.
+    pub partition_by: Option<PartitionBy>,
+    /// `--decimal P,S`.
+    pub decimal: Option<(u8, i8)>,
+    /// `--compat`.
+    pub compat: Option<Compat>,
+    /// Metadata columns.
+    pub with_writetime: bool,
+    /// `ttl(col)` columns.
+    pub with_ttl: bool,
+    /// `token` column.
+    pub with_token: bool,
+    /// `source` column.
+    pub with_source: bool,
+    /// JSON report file.
+    pub report: Option<PathBuf>,
+    /// Test hook.
+    #[serde(skip)]
+    pub fail_after_parts: Option<u64>,
+}
+
+impl ExportPlan {
+    /// The evaluation instant (seconds); `Snapshot` must have been resolved per table.
+    pub fn at(&self) -> i64 {
+        match self.now {
+            NowPlan::At(t) => t,
+            NowPlan::Snapshot => 0,
+        }
+    }
+}
+
+/// Parses `256MiB`, `1GB`, `64k`, `1000` (bytes).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let v = num * mult;
+    (1.0..1e18).contains(&v).then_some(v as u64)
+}
+
+fn parse_destination(s: &str) -> Result<Destination, Error> {
+    if let Some((scheme, rest)) = s.split_once("://") {
+        return match scheme {
+            "file" => Ok(Destination::Local(PathBuf::from(rest))),
+            "s3" | "gs" | "gcs" | "az" | "abfs" => Err(Error::Usage(format!(
+                "--out {s}: {scheme}:// destinations are not supported yet (local paths and file:// only)"
+            ))),
+            _ => Err(Error::Usage(format!("--out {s}: unknown scheme {scheme}://"))),
+        };
+    }
+    if s.is_empty() {
+        return Err(Error::Usage("--out: empty destination".into()));
+    }
+    Ok(Destination::Local(PathBuf::from(s)))
+}
+
+fn parse_now(now: Option<String>, start: i64) -> Result<NowPlan, Error> {
+    Ok(match now {
+        Some(t) if t == "snapshot" => NowPlan::Snapshot,
+        Some(t) => NowPlan::At(parse_instant(&t).ok_or_else(|| {
+            Error::Usage(format!(
+                "--now {t:?}: expected RFC 3339 like 2018-09-08T04:31:40Z or seconds since the epoch"
+            ))
+        })?),
+        None => NowPlan::At(start),
+    })
+}
+
+impl ExportArgs {
+    fn into_plan(self, start: i64) -> Result<ExportPlan, Error> {
+        let target_file_size = parse_size(&self.target_file_size).ok_or_else(|| {
+            Error::Usage(format!(
+                "--target-file-size {:?}: expected a size like 256MiB",
+                self.target_file_size
+            ))
+        })?;
+        let rg = self.row_group_size.trim();
+        let row_group_size = if !rg.is_empty() && rg.bytes().all(|b| b.is_ascii_digit()) {
+            match rg.parse::<usize>() {
+                Ok(n) if n > 0 => RowGroupSize::Rows(n),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--row-group-size {rg:?}: expected rows > 0"
+                    )))
+                }
+            }
+        } else {
+            RowGroupSize::Bytes(parse_size(rg).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--row-group-size {rg:?}: expected a row count (100000) or a size (128MiB)"
+                ))
+            })?)
+        };
+        let partition_by = match self.partition_by.as_deref().map(str::trim) {
+            None => None,
+            Some(p) => {
+                let inner = p
+                    .strip_prefix("date(")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .map(str::trim);
+                match inner {
+                    Some(c) if !c.is_empty() => Some(PartitionBy::Date(c.to_string())),
+                    Some(_) => {
+                        return Err(Error::Usage(format!("--partition-by {p:?}: no column")))
+                    }
+                    None if p.is_empty() || p.contains(['(', ')', '/', '=']) => {
+                        return Err(Error::Usage(format!(
+                            "--partition-by {p:?}: expected COL or date(COL)"
+                        )))
+                    }
+                    None => Some(PartitionBy::Column(p.to_string())),
+                }
+            }
+        };
+        let decimal = match self.decimal.as_deref() {
+            None => None,
+            Some(d) => {
+                let bad = || {
+                    Error::Usage(format!(
+                        "--decimal {d:?}: expected P,S with 1 <= P <= 38, 0 <= S <= P"
+                    ))
+                };
+                let (p, s) = d.split_once(',').ok_or_else(bad)?;
+                let p: u8 = p.trim().parse().map_err(|_| bad())?;
+                let s: i8 = s.trim().parse().map_err(|_| bad())?;
+                if !(1..=38).contains(&p) || s < 0 || s as u8 > p {
+                    return Err(bad());
+                }
+                Some((p, s))
+            }
+        };
+        Ok(ExportPlan {
+            paths: self.paths,
+            out: parse_destination(&self.out)?,
+            schema: self.schema,
+            now: parse_now(self.now, start)?,
+            target_file_size,
+            row_group_size,
+            compression: self.compression,
+            bloom_filter: self.bloom_filter,
+            partition_by,
+            decimal,
+            compat: self.compat,
+            with_writetime: self.with_writetime,
+            with_ttl: self.with_ttl,
+            with_token: self.with_token,
+            with_source: self.with_source,
+            report: self.report,
+            fail_after_parts: self.fail_after_parts,
+        })
+    }
 }
 
 /// A validated `inspect` run.
@@ -166,6 +462,8 @@ pub enum Plan {
     Dump(DumpPlan),
     /// `plan`.
     Splits(SplitsPlan),
+    /// `export`.
+    Export(Box<ExportPlan>),
 }
 
 impl DumpPlan {
@@ -212,17 +510,10 @@ impl Cli {
                 paths: a.paths,
                 schema: a.schema,
                 raw: a.raw,
-                now: match a.now {
-                    Some(t) if t == "snapshot" => NowPlan::Snapshot,
-                    Some(t) => NowPlan::At(parse_instant(&t).ok_or_else(|| {
-                        Error::Usage(format!(
-                            "--now {t:?}: expected RFC 3339 like 2018-09-08T04:31:40Z or seconds since the epoch"
-                        ))
-                    })?),
-                    None => NowPlan::At(start),
-                },
+                now: parse_now(a.now, start)?,
                 shard: shard_plan(a.split, a.shard, a.shards, a.splits, env)?,
             }),
+            Command::Export(a) => Plan::Export(Box::new(a.into_plan(start)?)),
         })
     }
 }
@@ -398,11 +689,13 @@ pub fn run() -> Result<(), Error> {
         Plan::Inspect(p) => crate::inspect::run(&p)?,
         Plan::Dump(p) => crate::dump::run(&p)?,
         Plan::Splits(p) => crate::plan::run(&p)?,
+        Plan::Export(p) => crate::export::run(&p)?,
     }
     Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -545,5 +838,59 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn export(args: &[&str]) -> Result<ExportPlan, Error> {
+        let mut all = vec!["sstable-lake", "export", "x"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).unwrap().into_plan(0)? {
+            Plan::Export(p) => Ok(*p),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn export_plans() {
+        let p = export(&["--out", "/tmp/d"]).unwrap();
+        assert_eq!(p.out, Destination::Local("/tmp/d".into()));
+        assert_eq!(p.target_file_size, 256 << 20);
+        assert_eq!(p.row_group_size, RowGroupSize::Bytes(128 << 20));
+        assert_eq!(p.compression, Compression::Zstd);
+        let p = export(&[
+            "--out",
+            "file:///d",
+            "--row-group-size",
+            "5000",
+            "--target-file-size",
+            "1GB",
+        ])
+        .unwrap();
+        assert_eq!(p.out, Destination::Local("/d".into()));
+        assert_eq!(p.row_group_size, RowGroupSize::Rows(5000));
+        assert_eq!(p.target_file_size, 1_000_000_000);
+        let p = export(&[
+            "--out",
+            "d",
+            "--partition-by",
+            "date(ts)",
+            "--decimal",
+            "20,4",
+        ])
+        .unwrap();
+        assert_eq!(p.partition_by, Some(PartitionBy::Date("ts".into())));
+        assert_eq!(p.decimal, Some((20, 4)));
+        assert_eq!(
+            export(&["--out", "d", "--partition-by", "pk"])
+                .unwrap()
+                .partition_by,
+            Some(PartitionBy::Column("pk".into()))
+        );
+        assert!(export(&["--out", "s3://bucket/x"]).is_err());
+        assert!(export(&["--out", "d", "--decimal", "39,2"]).is_err());
+        assert!(export(&["--out", "d", "--decimal", "10,11"]).is_err());
+        assert!(export(&["--out", "d", "--target-file-size", "big"]).is_err());
+        assert!(export(&["--out", "d", "--row-group-size", "0"]).is_err());
+        assert!(export(&["--out", "d", "--partition-by", "a/b"]).is_err());
+        assert_eq!(parse_size("64KiB"), Some(65536));
     }
 }

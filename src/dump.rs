@@ -5,14 +5,12 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use sstable_format::data::{
-    Cell, CellKind, DataReader, DeletionTime, PartitionReader, Row, Unfiltered,
-};
+use sstable_format::data::{Cell, CellKind, DataReader, DeletionTime, PartitionReader, Unfiltered};
 use sstable_format::key::split_partition_key;
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
 use sstable_format::merge::{ColumnMap, Merger};
 use sstable_format::partitioner::{Partitioner, Token};
-use sstable_format::reconcile::{effective_deletion, live_row, Now};
+use sstable_format::reconcile::Now;
 use sstable_format::schema::Schema;
 use sstable_format::split::ByteRange;
 use sstable_format::value::{assemble_multi_cell, decode_value};
@@ -22,6 +20,7 @@ use crate::cli::{parse_instant, DumpPlan, NowPlan};
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
 use crate::json::{write_json_string, write_value};
+use crate::rows::{LiveCqlRow, LiveRows, PartitionInfo, RowSink};
 use crate::sstable::OpenedSet;
 use crate::table::{SetMapping, TableView};
 
@@ -89,7 +88,11 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
 /// The instant of `--now` for one table: as given, or its snapshot time (the manifest's
 /// `created_at`, else the newest modification time of its SSTables' files, which a snapshot's
 /// hard links keep from the flush: a lower bound of the snapshot time).
-fn resolve_now(now: NowPlan, sets: &[&SstableSet], discovery: &crate::discover::Discovery) -> i64 {
+pub(crate) fn resolve_now(
+    now: NowPlan,
+    sets: &[&SstableSet],
+    discovery: &crate::discover::Discovery,
+) -> i64 {
     match now {
         NowPlan::At(t) => t,
         NowPlan::Snapshot => {
@@ -160,9 +163,131 @@ fn dump_merged(
         .iter()
         .map(|s| OpenedSet::open(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let view = group_view(&opened, sets, user_schema)?;
+    let mut input = open_table(&opened, sets, ranges, user_schema)?;
+    stats.sstables += opened.len() as u64;
+    let mut w = RowWriter::new(
+        &input.view,
+        &input.mapping,
+        input.partitioner,
+        Now(plan.at()),
+    );
+    let result = w.run_reader(input.reader.reader(), false, out, stats);
+    if let Some(m) = input.reader.merge_stats() {
+        eprintln!(
+            "merge {}.{}: {} sstable(s), {} partition(s) read, {} out, {} row(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s) seen",
+            input.view.keyspace,
+            input.view.table,
+            sets.len(),
+            m.partitions_read,
+            m.partitions_out,
+            m.rows_read,
+            m.rows_superseded,
+            m.cells_superseded,
+            m.tombstones
+        );
+    }
+    result.map_err(|e| match e {
+        WriteError::Format(source) => Error::Format {
+            path: opened
+                .first()
+                .map(|o| o.data_path.clone())
+                .unwrap_or_default(),
+            source,
+        },
+        WriteError::Io(e) => Error::Stdout(e),
+    })
+}
+
+/// The live-row input of one table: its view, the mapping its cells decode with, and a reader
+/// over its sets (one set read directly, several merged).
+pub(crate) struct TableInput<'a> {
+    /// Output columns.
+    pub view: TableView,
+    /// How the reader's columns map to the view's.
+    pub mapping: SetMapping,
+    /// The sets' partitioner.
+    pub partitioner: Partitioner,
+    /// The partitions.
+    pub reader: TableReader<'a>,
+}
+
+/// A single set's reader, or the merge of several.
+pub(crate) enum TableReader<'a> {
+    /// One set.
+    Single(Box<dyn PartitionReader + 'a>),
+    /// Several sets merged.
+    Merged(Box<Merger<'a>>),
+}
+
+impl TableReader<'_> {
+    /// The reader.
+    pub fn reader(&mut self) -> &mut dyn PartitionReader {
+        match self {
+            TableReader::Single(r) => r.as_mut(),
+            TableReader::Merged(m) => m.as_mut(),
+        }
+    }
+
+    /// What the merge did, if this is a merge.
+    pub fn merge_stats(&self) -> Option<sstable_format::merge::MergeStats> {
+        match self {
+            TableReader::Single(_) => None,
+            TableReader::Merged(m) => Some(m.stats()),
+        }
+    }
+}
+
+/// Opens the live-row input of a table from its opened sets (`opened[i]` of `sets[i]`).
+pub(crate) fn open_table<'a>(
+    opened: &'a [OpenedSet],
+    sets: &[&SstableSet],
+    ranges: Option<&[ByteRange]>,
+    user_schema: Option<&Schema>,
+) -> Result<TableInput<'a>, Error> {
+    if let ([o], [set]) = (opened, sets) {
+        let partitioner = o.partitioner()?;
+        let range = ranges.and_then(|r| r.first());
+        let wrap = |source| Error::Format {
+            path: o.data_path.clone(),
+            source,
+        };
+        let (view, mapping, reader): (TableView, SetMapping, Box<dyn PartitionReader + 'a>) =
+            if o.version.is_legacy_layout() {
+                let table = legacy_schema(set, o, user_schema)?;
+                let view = TableView::from_schema(&table, set.keyspace.as_deref());
+                let layout = LegacyLayout::from_schema(&table, o.version)
+                    .map_err(|e| Error::Schema(format!("{}: {e}", o.data_path.display())))?;
+                let mapping = view.map_legacy(&layout);
+                let reader = LegacyReader::new(set_source(o, range)?, layout);
+                let reader = crate::plan::restrict_legacy(reader, range).map_err(wrap)?;
+                (view, mapping, Box::new(reader))
+            } else {
+                let view = resolve_view(set, o, user_schema)?;
+                let header = o.statistics.header.as_ref().ok_or_else(|| {
+                    Error::Schema(format!(
+                        "{}: no serialization header",
+                        o.data_path.display()
+                    ))
+                })?;
+                let mapping = view.map_header(o.version, header)?;
+                let layout = mapping
+                    .layout
+                    .clone()
+                    .ok_or_else(|| Error::Schema("no layout".into()))?;
+                let reader = DataReader::new(set_source(o, range)?, layout);
+                let reader = crate::plan::restrict_data(reader, range).map_err(wrap)?;
+                (view, mapping, Box::new(reader))
+            };
+        return Ok(TableInput {
+            view,
+            mapping,
+            partitioner,
+            reader: TableReader::Single(reader),
+        });
+    }
+    let view = group_view(opened, sets, user_schema)?;
     let mut partitioner = None;
-    let mut sources: Vec<(Box<dyn PartitionReader + '_>, ColumnMap)> = Vec::new();
+    let mut sources: Vec<(Box<dyn PartitionReader + 'a>, ColumnMap)> = Vec::new();
     let mut order_types: Option<Vec<CqlType>> = None;
     for (j, (o, set)) in opened.iter().zip(sets).enumerate() {
         let p = o.partitioner()?;
@@ -188,7 +313,7 @@ fn dump_merged(
             path: o.data_path.clone(),
             source,
         };
-        let (mapping, reader): (SetMapping, Box<dyn PartitionReader + '_>) =
+        let (mapping, reader): (SetMapping, Box<dyn PartitionReader + 'a>) =
             if o.version.is_legacy_layout() {
                 let table = legacy_schema(set, o, user_schema)?;
                 let layout = LegacyLayout::from_schema(&table, o.version)
@@ -227,7 +352,6 @@ fn dump_merged(
                 regulars: to_map(&mapping.regulars),
             },
         ));
-        stats.sstables += 1;
     }
     let partitioner = partitioner.ok_or_else(|| Error::Schema("no SSTables".into()))?;
     let column_types: Vec<CqlType> = view.columns.iter().map(|c| c.ty.clone()).collect();
@@ -249,31 +373,11 @@ fn dump_merged(
         order_types.unwrap_or_default(),
         column_types,
     );
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
-    let mut merger = merger;
-    let result = w.run_reader(&mut merger, false, out, stats);
-    let m = merger.stats();
-    eprintln!(
-        "merge {}.{}: {} sstable(s), {} partition(s) read, {} out, {} row(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s) seen",
-        view.keyspace,
-        view.table,
-        sets.len(),
-        m.partitions_read,
-        m.partitions_out,
-        m.rows_read,
-        m.rows_superseded,
-        m.cells_superseded,
-        m.tombstones
-    );
-    result.map_err(|e| match e {
-        WriteError::Format(source) => Error::Format {
-            path: opened
-                .first()
-                .map(|o| o.data_path.clone())
-                .unwrap_or_default(),
-            source,
-        },
-        WriteError::Io(e) => Error::Stdout(e),
+    Ok(TableInput {
+        view,
+        mapping,
+        partitioner,
+        reader: TableReader::Merged(Box::new(merger)),
     })
 }
 
@@ -316,7 +420,7 @@ pub struct DumpStats {
     pub rows: u64,
 }
 
-fn read_schema(path: &Path) -> Result<Schema, Error> {
+pub(crate) fn read_schema(path: &Path) -> Result<Schema, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -400,45 +504,29 @@ fn dump_set(
     out: &mut impl Write,
     stats: &mut DumpStats,
 ) -> Result<(), Error> {
-    let opened = OpenedSet::open(set)?;
-    let partitioner = opened.partitioner()?;
-    let wrap = |source| Error::Format {
-        path: opened.data_path.clone(),
-        source,
-    };
-    let (view, mapping, reader): (TableView, SetMapping, Box<dyn PartitionReader + '_>) =
-        if opened.version.is_legacy_layout() {
-            let table = legacy_schema(set, &opened, user_schema)?;
-            let view = TableView::from_schema(&table, set.keyspace.as_deref());
-            let layout = LegacyLayout::from_schema(&table, opened.version)
-                .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
-            let mapping = view.map_legacy(&layout);
-            let reader = LegacyReader::new(set_source(&opened, range)?, layout);
-            let reader = crate::plan::restrict_legacy(reader, range).map_err(wrap)?;
-            (view, mapping, Box::new(reader))
-        } else {
-            let view = resolve_view(set, &opened, user_schema)?;
-            let header = opened.statistics.header.as_ref().ok_or_else(|| {
-                Error::Schema(format!(
-                    "{}: no serialization header",
-                    opened.data_path.display()
-                ))
-            })?;
-            let mapping = view.map_header(opened.version, header)?;
-            let layout = mapping
-                .layout
-                .clone()
-                .ok_or_else(|| Error::Schema("no layout".into()))?;
-            let reader = DataReader::new(set_source(&opened, range)?, layout);
-            let reader = crate::plan::restrict_data(reader, range).map_err(wrap)?;
-            (view, mapping, Box::new(reader))
-        };
+    let opened = [OpenedSet::open(set)?];
+    let mut input = open_table(
+        &opened,
+        &[set],
+        range.map(std::slice::from_ref),
+        user_schema,
+    )?;
     stats.sstables += 1;
-    let mut w = RowWriter::new(&view, &mapping, partitioner, Now(plan.at()));
-    let mut reader = reader;
-    w.run_reader(reader.as_mut(), plan.raw, out, stats)
+    let mut w = RowWriter::new(
+        &input.view,
+        &input.mapping,
+        input.partitioner,
+        Now(plan.at()),
+    );
+    w.run_reader(input.reader.reader(), plan.raw, out, stats)
         .map_err(|e| match e {
-            WriteError::Format(source) => wrap(source),
+            WriteError::Format(source) => Error::Format {
+                path: opened
+                    .first()
+                    .map(|o| o.data_path.clone())
+                    .unwrap_or_default(),
+                source,
+            },
             WriteError::Io(e) => Error::Stdout(e),
         })
 }
@@ -497,15 +585,7 @@ struct RowWriter<'v> {
     now: Now,
     /// `{"keyspace":..,"table":..,"token":..,<partition key columns>` of the current partition.
     prefix: String,
-    /// Values of the current row: JSON text per output column (ranges into `vals`).
-    vals: String,
-    slots: Vec<Option<(usize, usize)>>,
-    /// Values of the current partition's live static row.
-    static_vals: String,
-    static_slots: Vec<Option<(usize, usize)>>,
     line: String,
-    cells_deleted: u64,
-    cells_expired: u64,
 }
 
 impl<'v> RowWriter<'v> {
@@ -515,20 +595,13 @@ impl<'v> RowWriter<'v> {
         partitioner: Partitioner,
         now: Now,
     ) -> Self {
-        let n = view.columns.len();
         RowWriter {
             view,
             mapping,
             partitioner,
             now,
             prefix: String::new(),
-            vals: String::new(),
-            slots: vec![None; n],
-            static_vals: String::new(),
-            static_slots: vec![None; n],
             line: String::new(),
-            cells_deleted: 0,
-            cells_expired: 0,
         }
     }
 
@@ -539,128 +612,66 @@ impl<'v> RowWriter<'v> {
         out: &mut impl Write,
         stats: &mut DumpStats,
     ) -> Result<(), WriteError> {
-        loop {
-            let (key, deletion) = match reader.next_partition()? {
-                Some(p) => (p.key.to_vec(), p.deletion),
-                None => {
-                    stats.cells_deleted += std::mem::take(&mut self.cells_deleted);
-                    stats.cells_expired += std::mem::take(&mut self.cells_expired);
-                    return Ok(());
-                }
-            };
-            stats.partitions += 1;
-            self.start_partition(&key)?;
-            if raw {
-                self.raw_partition(&key, deletion, reader, out)?;
-                continue;
+        if !raw {
+            let mut rows = LiveRows::new(self.view, self.mapping, self.partitioner, self.now);
+            let result = rows.run(reader, &mut JsonSink { w: self, out });
+            stats.partitions += rows.stats.partitions;
+            stats.rows += rows.stats.rows;
+            if result.is_ok() {
+                stats.cells_deleted += rows.stats.cells_deleted;
+                stats.cells_expired += rows.stats.cells_expired;
             }
-            let mut open_range: Option<DeletionTime> = None;
-            let mut emitted = false;
-            let mut has_static = false;
-            while let Some(u) = reader.next_unfiltered()? {
-                match u {
-                    Unfiltered::Marker(m) => {
-                        if m.kind.is_close() {
-                            open_range = None;
-                        }
-                        if let Some(o) = m.open {
-                            open_range = Some(o);
-                        }
-                    }
-                    Unfiltered::Row(row) => {
-                        let d = effective_deletion(deletion, open_range, &row);
-                        if row.is_static {
-                            has_static = self.static_row(&row, d)?;
-                        } else if self.clustered_row(&row, d)? {
-                            self.emit(Some(&row), out)?;
-                            stats.rows += 1;
-                            emitted = true;
-                        }
-                    }
-                }
-            }
-            if !emitted && has_static {
-                // A partition with only static data is one row, its clustering and regular
-                // columns null (static-compact tables: the CQL row itself).
-                self.slots.iter_mut().for_each(|s| *s = None);
-                self.emit(None, out)?;
-                stats.rows += 1;
-            }
+            return result;
         }
+        while let Some(p) = reader.next_partition()? {
+            let (key, deletion) = (p.key.to_vec(), p.deletion);
+            stats.partitions += 1;
+            let token = self.partitioner.token(&key);
+            let key_parts = split_partition_key(&key, self.view.partition_key.len())?;
+            self.start_partition(&PartitionInfo {
+                key: &key,
+                key_parts: &key_parts,
+                token: &token,
+            })?;
+            self.raw_partition(&key, deletion, reader, out)?;
+        }
+        Ok(())
     }
 
-    fn start_partition(&mut self, key: &[u8]) -> Result<(), WriteError> {
+    fn start_partition(&mut self, p: &PartitionInfo<'_>) -> Result<(), WriteError> {
         self.prefix.clear();
         self.prefix.push_str("{\"keyspace\":");
         write_json_string(&mut self.prefix, &self.view.keyspace);
         self.prefix.push_str(",\"table\":");
         write_json_string(&mut self.prefix, &self.view.table);
         self.prefix.push_str(",\"token\":");
-        match self.partitioner.token(key) {
+        match p.token {
             Token::Long(t) => self.prefix.push_str(&t.to_string()),
             Token::Big(t) => self.prefix.push_str(&t.to_string()),
             Token::Bytes(b) => {
                 self.prefix.push_str("\"0x");
-                push_hex(&mut self.prefix, &b);
+                push_hex(&mut self.prefix, b);
                 self.prefix.push('"');
             }
         }
-        let parts = split_partition_key(key, self.view.partition_key.len())?;
-        for (col, bytes) in self.view.partition_key.iter().zip(parts) {
+        for (col, bytes) in self.view.partition_key.iter().zip(p.key_parts) {
             self.prefix.push(',');
             write_json_string(&mut self.prefix, &col.name);
             self.prefix.push(':');
             let v = decode_value(&col.ty, bytes)?;
             write_value(&mut self.prefix, &v);
         }
-        self.static_vals.clear();
-        self.static_slots.iter_mut().for_each(|s| *s = None);
         Ok(())
     }
 
-    /// Collects the live static cells; returns whether any is live.
-    fn static_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
-        let live = live_row(row, d, self.now);
-        self.cells_deleted += u64::from(live.deleted_cells);
-        self.cells_expired += u64::from(live.expired_cells);
-        self.static_vals.clear();
-        self.static_slots.iter_mut().for_each(|s| *s = None);
-        fill_values(
-            &live.cells,
-            &self.mapping.statics,
-            &mut self.static_vals,
-            &mut self.static_slots,
-        )?;
-        Ok(!live.cells.is_empty())
-    }
-
-    /// Collects the live regular cells; returns whether the row is live.
-    fn clustered_row(&mut self, row: &Row<'_>, d: DeletionTime) -> Result<bool, WriteError> {
-        let live = live_row(row, d, self.now);
-        self.cells_deleted += u64::from(live.deleted_cells);
-        self.cells_expired += u64::from(live.expired_cells);
-        if !live.is_live() {
-            return Ok(false);
-        }
-        self.vals.clear();
-        self.slots.iter_mut().for_each(|s| *s = None);
-        fill_values(
-            &live.cells,
-            &self.mapping.regulars,
-            &mut self.vals,
-            &mut self.slots,
-        )?;
-        Ok(true)
-    }
-
-    fn emit(&mut self, row: Option<&Row<'_>>, out: &mut impl Write) -> Result<(), WriteError> {
+    fn emit(&mut self, row: &LiveCqlRow<'_>, out: &mut impl Write) -> Result<(), WriteError> {
         self.line.clear();
         self.line.push_str(&self.prefix);
         for (i, col) in self.view.clustering.iter().enumerate() {
             self.line.push(',');
             write_json_string(&mut self.line, &col.name);
             self.line.push(':');
-            match row.and_then(|r| r.clustering.get(i).copied().flatten()) {
+            match row.clustering.get(i).copied().flatten() {
                 Some(bytes) => write_value(&mut self.line, &decode_value(&col.ty, bytes)?),
                 None => self.line.push_str("null"),
             }
@@ -669,15 +680,20 @@ impl<'v> RowWriter<'v> {
             self.line.push(',');
             write_json_string(&mut self.line, &col.name);
             self.line.push(':');
-            let text = match (
-                self.slots.get(i).copied().flatten(),
-                self.static_slots.get(i).copied().flatten(),
-            ) {
-                (Some((a, b)), _) => self.vals.get(a..b),
-                (None, Some((a, b))) => self.static_vals.get(a..b),
-                (None, None) => None,
-            };
-            self.line.push_str(text.unwrap_or("null"));
+            match row.column(i) {
+                None => self.line.push_str("null"),
+                Some(cells) if cells.multi_cell => {
+                    let v = assemble_multi_cell(
+                        cells.ty,
+                        cells.iter().map(|c| (c.path.unwrap_or(&[]), c.value)),
+                    )?;
+                    write_value(&mut self.line, &v);
+                }
+                Some(cells) => {
+                    let value = cells.first().map(|c| c.value).unwrap_or(&[]);
+                    write_value(&mut self.line, &decode_value(cells.ty, value)?);
+                }
+            }
         }
         self.line.push_str("}\n");
         out.write_all(self.line.as_bytes())?;
@@ -867,6 +883,24 @@ impl<'v> RowWriter<'v> {
     }
 }
 
+/// `dump`'s sink of live rows: one JSON line per row.
+struct JsonSink<'w, 'v, W: Write> {
+    w: &'w mut RowWriter<'v>,
+    out: &'w mut W,
+}
+
+impl<W: Write> RowSink for JsonSink<'_, '_, W> {
+    type Error = WriteError;
+
+    fn partition(&mut self, p: &PartitionInfo<'_>) -> Result<(), WriteError> {
+        self.w.start_partition(p)
+    }
+
+    fn row(&mut self, _: &PartitionInfo<'_>, row: &LiveCqlRow<'_>) -> Result<(), WriteError> {
+        self.w.emit(row, self.out)
+    }
+}
+
 /// The type of a multi-cell column's cell paths.
 fn path_type(ty: &CqlType) -> Option<CqlType> {
     match ty.unreversed() {
@@ -891,41 +925,6 @@ fn cell_value_type(ty: &CqlType, path: Option<&[u8]>) -> Option<CqlType> {
             .map(|(_, t)| t.clone()),
         _ => None,
     }
-}
-
-/// Writes the values of `cells` (live, in column order) into `vals`, recording each output
-/// column's range in `slots`.
-fn fill_values(
-    cells: &[&Cell<'_>],
-    columns: &[Option<(usize, CqlType)>],
-    vals: &mut String,
-    slots: &mut [Option<(usize, usize)>],
-) -> Result<(), WriteError> {
-    let mut i = 0;
-    while let Some(first) = cells.get(i) {
-        let col = first.column;
-        let mut j = i + 1;
-        while cells.get(j).is_some_and(|c| c.column == col) {
-            j += 1;
-        }
-        let group = cells.get(i..j).unwrap_or(&[]);
-        i = j;
-        let Some((out, ty)) = columns.get(col as usize).and_then(|c| c.as_ref()) else {
-            continue; // a dropped column
-        };
-        let start = vals.len();
-        if first.path.is_some() {
-            let v =
-                assemble_multi_cell(ty, group.iter().map(|c| (c.path.unwrap_or(&[]), c.value)))?;
-            write_value(vals, &v);
-        } else {
-            write_value(vals, &decode_value(ty, first.value)?);
-        }
-        if let Some(slot) = slots.get_mut(*out) {
-            *slot = Some((start, vals.len()));
-        }
-    }
-    Ok(())
 }
 
 fn push_hex(out: &mut String, bytes: &[u8]) {

@@ -53,6 +53,17 @@ pub enum Error {
         /// The missing component.
         component: &'static str,
     },
+    /// `export` could not write a value or a file.
+    #[error("export: {0}")]
+    Export(String),
+    /// The destination store failed.
+    #[error("{path}: {message}")]
+    Store {
+        /// The object or directory.
+        path: String,
+        /// What the store said.
+        message: String,
+    },
     /// Several sets failed; the first error is shown.
     #[error("{count} SSTable sets failed; first: {first}")]
     Several {
@@ -69,6 +80,13 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A decoding error met while exporting rows (the caller adds the file).
+impl From<sstable_format::Error> for Error {
+    fn from(e: sstable_format::Error) -> Self {
+        Error::Export(e.to_string())
+    }
 }
 
 impl Error {

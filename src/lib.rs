@@ -1,10 +1,13 @@
 //! sstable-lake: discovery of SSTable backups, planning, and the commands (`inspect`, `dump`).
+pub mod arrow_map;
 pub mod cli;
 pub mod discover;
 pub mod dump;
 pub mod error;
+pub mod export;
 pub mod inspect;
 pub mod json;
 pub mod plan;
+pub mod rows;
 pub mod sstable;
 pub mod table;

@@ -1,0 +1,362 @@
+//! `sstable-lake export` end to end: corpus tables with every CQL type exported to Parquet and
+//! read back by DuckDB (`tests/duckdb/check_export.py`, in the venv that
+//! `scripts/install-test-deps.sh` makes), compared with the corpus' expected rows; and an
+//! interrupted export that a re-run completes without duplicates.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+fn ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+fn corpus() -> Option<PathBuf> {
+    let root = std::env::var_os("SSTABLE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(format!("{MANIFEST_DIR}/../shared/corpus")));
+    if root.join("CATALOG.tsv").is_file() {
+        return Some(root);
+    }
+    assert!(
+        !ci(),
+        "corpus not found at {} (SSTABLE_CORPUS)",
+        root.display()
+    );
+    eprintln!("corpus not found at {}: skipping", root.display());
+    None
+}
+
+/// The venv's python with DuckDB, or `None` (skip) outside CI.
+fn python() -> Option<PathBuf> {
+    let py = PathBuf::from(format!("{MANIFEST_DIR}/target/test-venv/bin/python"));
+    if py.is_file() {
+        return Some(py);
+    }
+    assert!(
+        !ci(),
+        "{} missing: run scripts/install-test-deps.sh",
+        py.display()
+    );
+    eprintln!(
+        "{} missing: skipping the DuckDB checks (run scripts/install-test-deps.sh)",
+        py.display()
+    );
+    None
+}
+
+fn export(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstable-lake"))
+        .arg("export")
+        .args(args)
+        .output()
+        .expect("run sstable-lake")
+}
+
+fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
+    let path = corpus.join(format!("canon/expected/{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, serde_json::from_str(&text).unwrap())
+}
+
+/// Links the canon's sets into `dir/<table dir>/` (as the canon runner does) and writes its
+/// schema; returns (input dir, schema file).
+fn stage(corpus: &Path, c: &serde_json::Value, dir: &Path) -> (PathBuf, PathBuf) {
+    let sets: Vec<&str> = c["applies_to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let input = dir.join("in");
+    for set in &sets {
+        let data = corpus.join(set);
+        let parent = data.parent().unwrap();
+        let table_dir = input.join(parent.file_name().unwrap());
+        std::fs::create_dir_all(&table_dir).unwrap();
+        let name = data.file_name().unwrap().to_str().unwrap();
+        let prefix = name.strip_suffix("Data.db").unwrap();
+        for e in std::fs::read_dir(parent).unwrap() {
+            let e = e.unwrap();
+            let n = e.file_name().into_string().unwrap();
+            if n.starts_with(prefix) {
+                std::os::unix::fs::symlink(e.path(), table_dir.join(&n)).unwrap();
+            }
+        }
+    }
+    let schema = dir.join("schema.cql");
+    std::fs::write(&schema, c["schema_cql"].as_str().unwrap()).unwrap();
+    (input, schema)
+}
+
+/// The one table directory (`DEST/ks/table`) under `out`.
+fn table_dir(out: &Path) -> PathBuf {
+    let ks = std::fs::read_dir(out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::read_dir(ks)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
+
+fn duckdb_check(py: &Path, corpus: &Path, table: &Path, canon_path: &Path, rows: Option<usize>) {
+    let mut cmd = Command::new(py);
+    cmd.arg(format!("{MANIFEST_DIR}/tests/duckdb/check_export.py"))
+        .arg(table)
+        .arg(canon_path)
+        .arg(corpus.join("canon/check_rows.py"));
+    if let Some(n) = rows {
+        cmd.arg("--expect-rows").arg(n.to_string());
+    }
+    let o = cmd.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "DuckDB check of {} failed:\n{out}\n{}",
+        table.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Every CQL type family: scalars (with every metadata column), frozen UDT, counters,
+/// collections and statics merged over three 2.x generations, collection updates.
+#[test]
+fn exports_read_back_by_duckdb_equal_the_expected_rows() {
+    let Some(corpus) = corpus() else { return };
+    let Some(py) = python() else { return };
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "scylla_3x_write_different_types",
+            &[
+                "--with-writetime",
+                "--with-ttl",
+                "--with-token",
+                "--with-source",
+                "--bloom-filter",
+            ],
+        ),
+        ("scylla_3x_write_user_defined_type_table", &[]),
+        (
+            "scylla_3x_write_counter_table",
+            &["--compression", "snappy"],
+        ),
+        ("scylla_la_complex_merged", &["--compression", "gzip"]),
+        (
+            "scylla_3x_write_collection_wide_update",
+            &["--compression", "lz4"],
+        ),
+        (
+            "scylla_3x_write_static_interleaved_atomic_and_collection_columns",
+            &["--compression", "none"],
+        ),
+        ("cassandra_ka_14912", &[]),
+    ];
+    for (name, extra) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let (canon_path, c) = canon(&corpus, name);
+        let (input, schema) = stage(&corpus, &c, tmp.path());
+        let out = tmp.path().join("out");
+        let mut args = vec![
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = export(&args);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let table = table_dir(&out);
+        assert!(
+            !table.join("_staging").exists(),
+            "{name}: staging left behind"
+        );
+        duckdb_check(&py, &corpus, &table, &canon_path, None);
+    }
+}
+
+/// `--compat spark` and `--decimal`: uuid as text, time as int64; a decimal that fits is
+/// exact, one that does not is an error.
+#[test]
+fn spark_compat_and_decimal_precision() {
+    let Some(corpus) = corpus() else { return };
+    let (_, c) = canon(&corpus, "scylla_3x_write_different_types");
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, schema) = stage(&corpus, &c, tmp.path());
+    let out = tmp.path().join("out");
+    let base = [
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+    ];
+    // 5.45 fits decimal(10,2) exactly; it does not fit decimal(10,1).
+    let o = export(&[&base[..], &["--compat", "spark", "--decimal", "10,2"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(table_dir(&out).join("_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let ty = |n: &str| {
+        manifest["schema"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()["arrow_type"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(ty("uuidval"), "Utf8");
+    assert_eq!(ty("timeval"), "Int64");
+    assert_eq!(ty("decimalval"), "Decimal128(10, 2)");
+    let o = export(&[&base[..], &["--decimal", "10,1"]].concat());
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("5.45") && err.contains("rounded"), "{err}");
+    // The failed run published nothing: no _SUCCESS.
+    assert!(!table_dir(&out).join("_SUCCESS").exists());
+    if let Some(py) = python() {
+        let o = Command::new(py)
+            .arg("-c")
+            .arg(format!(
+                "import duckdb; print(duckdb.sql(\"select uuidval, timeval, decimalval from read_parquet('{}/**/*.parquet')\").fetchall())",
+                out.display()
+            ))
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            s.contains("'01234567-0123-0123-0123-0123456789ab', 71105090000000, Decimal('5.45')"),
+            "{s}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// An export stopped abruptly after 3 parts leaves no `_SUCCESS`; re-running completes it, and
+/// running again replaces the previous run: the rows are never duplicated.
+#[test]
+fn interrupted_export_is_completed_by_a_rerun_without_duplicates() {
+    let Some(corpus) = corpus() else { return };
+    let (canon_path, c) = canon(&corpus, "scylla_multi_large_partition");
+    let one = serde_json::json!({
+        "applies_to": [c["applies_to"][3].clone()],
+        "schema_cql": c["schema_cql"].clone(),
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, schema) = stage(&corpus, &one, tmp.path());
+    let out = tmp.path().join("out");
+    let args = [
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--row-group-size",
+        "1000",
+        "--target-file-size",
+        "1",
+    ];
+    let o = export(&[&args[..], &["--fail-after-parts", "3"]].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let table = table_dir(&out);
+    assert!(!table.join("_SUCCESS").exists());
+    assert!(!table.join("_manifest.json").exists());
+    let parquet_files = |dir: &Path| {
+        let mut n = 0;
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "parquet") {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert_eq!(parquet_files(&table.join("_staging")), 3);
+    for round in 0..2 {
+        let report = tmp.path().join(format!("report{round}.json"));
+        let o = export(&[&args[..], &["--report", report.to_str().unwrap()]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(table.join("_SUCCESS").exists());
+        assert!(!table.join("_staging").exists());
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(r["rows"], 13520);
+        let files = r["files"].as_u64().unwrap();
+        assert!(files >= 14, "{files} files");
+        assert_eq!(parquet_files(&table), files as usize);
+        if let Some(py) = python() {
+            duckdb_check(&py, &corpus, &table, &canon_path, Some(13520));
+        }
+    }
+}
+
+/// `--partition-by COL` writes Hive directories and leaves the column out of the files.
+#[test]
+fn partition_by_writes_hive_directories() {
+    let Some(corpus) = corpus() else { return };
+    let (_, c) = canon(&corpus, "scylla_la_complex_merged");
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, schema) = stage(&corpus, &c, tmp.path());
+    let out = tmp.path().join("out");
+    let o = export(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--partition-by",
+        "key",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = table_dir(&out);
+    let mut dirs: Vec<String> = std::fs::read_dir(&table)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("key="))
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs, ["key=0x6b657931", "key=0x6b657932"]);
+    let o = export(&[
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--partition-by",
+        "date(reg)",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not timestamp or date"));
+}
