@@ -744,6 +744,12 @@ fn rebuild_table(t: &ColumnFamilyRow, rows: &[&ColumnRow]) -> Result<TableSchema
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
 mod tests {
     use super::*;
     use crate::legacy::{LegacyLayout, LegacyReader};
