@@ -23,6 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Component as PathComponent, Path, PathBuf};
+use std::sync::Arc;
 
 use sstable_format::descriptor::{ComponentName, Descriptor};
 
@@ -69,6 +70,21 @@ pub struct SstableSet {
     pub schema_cql: Option<PathBuf>,
     /// Whether the snapshot's `manifest.json` lists the set (`None` without a manifest).
     pub in_manifest: Option<bool>,
+    /// For a 2.x set: the sets of the same node's 2.x schema tables (`system.schema_columnfamilies`,
+    /// `schema_columns`, `schema_usertypes`) found among the inputs, from which its schema can
+    /// be rebuilt. Empty otherwise.
+    pub system_schema_sets: Arc<[SstableSet]>,
+}
+
+/// Whether `set` is one of the 2.x schema tables that [`SstableSet::system_schema_sets`] lists.
+pub fn is_legacy_schema_table(set: &SstableSet) -> bool {
+    set.keyspace.as_deref() == Some("system")
+        && set.index.is_none()
+        && matches!(
+            set.table.as_deref(),
+            Some("schema_columnfamilies" | "schema_columns" | "schema_usertypes")
+        )
+        && set.descriptor.version.is_some_and(|v| v.is_legacy_layout())
 }
 
 impl SstableSet {
@@ -287,6 +303,26 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// Gives every 2.x set the 2.x schema-table sets of its node.
+fn attach_system_schema_sets(sets: &mut [SstableSet]) {
+    let mut by_node: BTreeMap<Option<String>, Vec<SstableSet>> = BTreeMap::new();
+    for s in sets.iter().filter(|s| is_legacy_schema_table(s)) {
+        by_node.entry(s.node.clone()).or_default().push(s.clone());
+    }
+    let by_node: BTreeMap<Option<String>, Arc<[SstableSet]>> = by_node
+        .into_iter()
+        .map(|(n, v)| (n, Arc::from(v)))
+        .collect();
+    for s in sets.iter_mut() {
+        let legacy = s.descriptor.version.is_some_and(|v| v.is_legacy_layout());
+        if legacy && !is_legacy_schema_table(s) {
+            if let Some(v) = by_node.get(&s.node) {
+                s.system_schema_sets = Arc::clone(v);
+            }
+        }
+    }
 }
 
 /// Where a directory sits: the table directory, the snapshot tag, the index name, the kind.
@@ -729,12 +765,14 @@ fn build(files: BTreeSet<PathBuf>, options: DiscoverOptions) -> Discovery {
                 location,
                 schema_cql,
                 in_manifest,
+                system_schema_sets: Arc::from(Vec::new()),
             },
         ));
     }
 
     assign_nodes(&mut sets);
     out.sets = sets.into_iter().map(|(_, s)| s).collect();
+    attach_system_schema_sets(&mut out.sets);
     out.sets.sort_by(|a, b| {
         (
             &a.keyspace,

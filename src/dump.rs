@@ -531,32 +531,181 @@ fn dump_set(
         })
 }
 
-/// The schema table of a 2.x set: `schema.cql` beside it, else `--schema`. 2.x files carry no
-/// column header, so without one of these the set cannot be read.
+/// The schema table of a 2.x set, which carries no column header. In order: the fixed
+/// definition of the 2.x schema tables themselves; the table of that name in `schema.cql`
+/// beside the set, then in `--schema`; the table as the backup's own 2.x `system` keyspace
+/// defines it (`schema_columnfamilies`, `schema_columns`, `schema_usertypes` of the same node,
+/// see [`sstable_format::legacy_schema`]); the only table of `schema.cql`, then of `--schema`.
+/// A note on stderr says which source was used (once per table and source).
 fn legacy_schema(
     set: &SstableSet,
     opened: &OpenedSet,
     user_schema: Option<&Schema>,
 ) -> Result<sstable_format::schema::TableSchema, Error> {
+    use sstable_format::legacy_schema::{self as ls, SystemTable};
+    use std::collections::{BTreeSet, HashMap};
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+
+    type Rebuilt = Result<Arc<Schema>, String>;
+    static NOTED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
+    static REBUILT: Mutex<Option<HashMap<Vec<PathBuf>, Rebuilt>>> = Mutex::new(None);
+
+    let name = format!(
+        "{}.{}",
+        set.keyspace.as_deref().unwrap_or("?"),
+        set.table.as_deref().unwrap_or("?")
+    );
+    let found = |t: &sstable_format::schema::TableSchema, source: String| {
+        let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+        if noted.insert((name.clone(), source.clone())) {
+            eprintln!(
+                "note: schema of {name} (format {}) from {source}",
+                opened.version
+            );
+        }
+        Ok(t.clone())
+    };
+
+    // The 2.x schema tables: their definition is fixed.
+    if set.keyspace.as_deref() == Some("system") {
+        if let Some(t) = set.table.as_deref().and_then(SystemTable::from_name) {
+            let schema = t.schema().map_err(|source| Error::Format {
+                path: opened.data_path.clone(),
+                source,
+            })?;
+            return found(
+                &schema,
+                "the built-in definition of the 2.x schema tables".into(),
+            );
+        }
+    }
     let beside = match &set.schema_cql {
         Some(p) => Some(read_schema(p)?),
         None => None,
     };
-    for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
-        let table = set
-            .table
+    let exact = |schema: &Schema| {
+        set.table
             .as_deref()
             .and_then(|t| schema.table(set.keyspace.as_deref(), t))
-            .or_else(|| schema.only_table());
-        if let Some(t) = table {
-            return Ok(t.clone());
+            .cloned()
+    };
+    if let (Some(t), Some(p)) = (beside.as_ref().and_then(exact), &set.schema_cql) {
+        return found(&t, p.display().to_string());
+    }
+    if let Some(t) = user_schema.and_then(exact) {
+        return found(&t, "--schema".into());
+    }
+
+    /// Reads and converts the schema tables of `sets`.
+    fn rebuild(sets: &[SstableSet]) -> Result<Schema, Error> {
+        let now = sstable_format::reconcile::Now(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        );
+        let mut rows = ls::SystemRows::default();
+        for table in SystemTable::ALL {
+            let mine: Vec<&SstableSet> = sets
+                .iter()
+                .filter(|s| s.table.as_deref() == Some(table.name()))
+                .collect();
+            let opened = mine
+                .iter()
+                .map(|s| OpenedSet::open(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(first) = opened.first() else {
+                continue;
+            };
+            let path = first.data_path.clone();
+            let wrap = |source| Error::Format {
+                path: path.clone(),
+                source,
+            };
+            let schema = table.schema().map_err(wrap)?;
+            let regulars: Vec<CqlType> = schema.regular_columns().map(|c| c.ty.clone()).collect();
+            let mut sources: Vec<(Box<dyn PartitionReader + '_>, ColumnMap)> = Vec::new();
+            for o in &opened {
+                let layout = LegacyLayout::from_schema(&schema, o.version).map_err(wrap)?;
+                sources.push((
+                    Box::new(LegacyReader::new(o.source()?, layout)),
+                    ColumnMap {
+                        statics: Vec::new(),
+                        regulars: (0..regulars.len() as u32).map(Some).collect(),
+                    },
+                ));
+            }
+            let mut merger = Merger::new(
+                sources,
+                first.partitioner()?,
+                clustering_order_types(&schema),
+                regulars,
+            );
+            ls::read_rows(table, &mut merger, now, &mut rows).map_err(wrap)?;
+        }
+        let rebuilt = ls::rebuild_schema(&rows);
+        for (table, why) in &rebuilt.skipped {
+            eprintln!("warning: the 2.x system tables define {table}, which cannot be used: {why}");
+        }
+        Ok(rebuilt.schema)
+    }
+
+    let sets = &set.system_schema_sets;
+    let mut system_error = None;
+    if !sets.is_empty() {
+        let key: Vec<PathBuf> = sets
+            .iter()
+            .filter_map(|s| s.data_path().map(PathBuf::from))
+            .collect();
+        let rebuilt = {
+            let mut cache = REBUILT.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .get_or_insert_with(HashMap::new)
+                .entry(key)
+                .or_insert_with(|| rebuild(sets).map(Arc::new).map_err(|e| e.to_string()))
+                .clone()
+        };
+        let dirs: BTreeSet<String> = sets
+            .iter()
+            .filter_map(|s| s.dir.parent().map(|p| p.display().to_string()))
+            .collect();
+        let source = format!(
+            "the backup's 2.x system tables ({})",
+            dirs.into_iter().collect::<Vec<_>>().join(", ")
+        );
+        match rebuilt {
+            Ok(schema) => {
+                if let Some(t) = exact(&schema) {
+                    return found(&t, source);
+                }
+                system_error = Some(format!("{source} do not define {name}"));
+            }
+            Err(e) => system_error = Some(format!("{source} could not be read: {e}")),
+        }
+    }
+    for (schema, source) in [
+        (
+            beside.as_ref(),
+            set.schema_cql
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        (user_schema, "--schema".to_string()),
+    ] {
+        if let Some(t) = schema.and_then(Schema::only_table) {
+            return found(t, source);
         }
     }
     Err(Error::Schema(format!(
         "{}: format {} (Cassandra 2.x) stores no column names or types; give the table's CREATE TABLE \
-         (and CREATE TYPE) statements with --schema FILE, or put the snapshot's schema.cql beside it",
+         (and CREATE TYPE) statements with --schema FILE, put the snapshot's schema.cql beside it, \
+         or include the node's system keyspace (system/schema_columnfamilies-*, schema_columns-*, \
+         schema_usertypes-*){}",
         opened.data_path.display(),
-        opened.version
+        opened.version,
+        system_error.map(|e| format!(" ({e})")).unwrap_or_default()
     )))
 }
 

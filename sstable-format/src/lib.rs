@@ -27,6 +27,7 @@ pub mod error;
 pub mod index;
 pub mod key;
 pub mod legacy;
+pub mod legacy_schema;
 pub mod merge;
 pub mod offsets;
 pub mod partitioner;
