@@ -42,6 +42,9 @@ pub enum Error {
     /// The schema is missing, or disagrees with the SSTables.
     #[error("{0}")]
     Schema(String),
+    /// A 2.x set for which no schema source exists (it stores no column names or types).
+    #[error("{0}")]
+    MissingSchema(String),
     /// Valid input that this version does not handle yet.
     #[error("{0}")]
     Unsupported(String),

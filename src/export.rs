@@ -39,8 +39,8 @@ use crate::cli::{
     Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RowGroupSize,
 };
 use crate::discover::{discover, SstableSet};
-use crate::dump::{open_table, read_schema, resolve_now};
 use crate::error::Error;
+use crate::input::{open_table, read_schema, resolve_now};
 use crate::json::write_value;
 use crate::rows::{LiveCqlRow, LiveRows, PartitionInfo, RowSink};
 use crate::sstable::OpenedSet;

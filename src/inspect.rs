@@ -13,7 +13,7 @@ use sstable_format::descriptor::ComponentName;
 use sstable_format::digest::{Digest, DigestCoverage};
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
 use sstable_format::partitions::IndexFiles;
-use sstable_format::schema::{ClusteringOrder, Schema, TableSchema};
+use sstable_format::schema::{ClusteringOrder, Schema};
 use sstable_format::statistics::{SerializationHeader, Statistics};
 use sstable_format::verify::{verify_partition_index, verify_partitions, verify_statistics};
 use sstable_format::version::FormatKind;
@@ -23,6 +23,7 @@ use sstable_format::CqlType;
 use crate::cli::InspectPlan;
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
+use crate::input::{legacy_schema, read_schema};
 use crate::sstable::{map_file, OpenedSet};
 
 /// Runs `inspect`. Every set is reported; the run fails (after reporting all sets) if any set
@@ -156,36 +157,6 @@ fn component_path(data_path: &std::path::Path, suffix: &str) -> std::path::PathB
     }
 }
 
-fn read_schema(path: &std::path::Path) -> Result<Schema, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;
-    Schema::parse(&text).map_err(|source| Error::Format {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// The table of a 2.x set: `schema.cql` beside it, else `--schema`; `None` if neither has it.
-fn legacy_table(
-    set: &SstableSet,
-    user_schema: Option<&Schema>,
-) -> Result<Option<TableSchema>, Error> {
-    let beside = match &set.schema_cql {
-        Some(p) => Some(read_schema(p)?),
-        None => None,
-    };
-    for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
-        let table = set
-            .table
-            .as_deref()
-            .and_then(|t| schema.table(set.keyspace.as_deref(), t))
-            .or_else(|| schema.only_table());
-        if let Some(t) = table {
-            return Ok(Some(t.clone()));
-        }
-    }
-    Ok(None)
-}
-
 /// Decodes every partition and row and checks Cassandra's invariants
 /// ([`sstable_format::verify`]). 2.x sets need a schema to be decoded; without one the rows are
 /// not checked (said in the report).
@@ -205,7 +176,12 @@ fn verify_rows(
     let partitioner = opened.partitioner().ok();
     let order: Vec<CqlType>;
     let mut reader: Box<dyn PartitionReader + '_> = if opened.version.is_legacy_layout() {
-        let Some(table) = legacy_table(set, user_schema)? else {
+        let table = match legacy_schema(set, opened, user_schema) {
+            Ok(t) => Some(t),
+            Err(Error::MissingSchema(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(table) = table else {
             return Ok(json!(
                 "not checked: no schema (2.x files store no column types; give --schema FILE)"
             ));

@@ -5,6 +5,7 @@ pub mod discover;
 pub mod dump;
 pub mod error;
 pub mod export;
+pub mod input;
 pub mod inspect;
 pub mod json;
 pub mod plan;

@@ -113,7 +113,11 @@ fn every_catalog_set() {
             }
             continue;
         }
-        let lines: Vec<&str> = stderr.lines().collect();
+        // Notes (`note: ...`) may precede it; exactly one line is the error.
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.starts_with("note: "))
+            .collect();
         let base = pattern
             .rsplit('/')
             .next()
@@ -126,7 +130,7 @@ fn every_catalog_set() {
             failures.push(format!("{pattern}: killed by a signal: {stderr}"));
         } else if lines.len() != 1 {
             failures.push(format!(
-                "{pattern}: expected one stderr line, got {}: {stderr}",
+                "{pattern}: expected one error line, got {}: {stderr}",
                 lines.len()
             ));
         } else if !lines[0].starts_with("error: ") || lines[0].contains("panicked") {
