@@ -25,7 +25,7 @@ enum Command {
     Plan(PlanArgs),
     /// Write the live rows of every table under the paths as Parquet files:
     /// DEST/<keyspace>/<table>/part-*.parquet, then _manifest.json and _SUCCESS.
-    Export(ExportArgs),
+    Export(Box<ExportArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +179,28 @@ struct ExportArgs {
     /// Test hook: exit abruptly after staging N parts (an interrupted run).
     #[arg(long, hide = true, value_name = "N")]
     fail_after_parts: Option<u64>,
+    /// Run shard K (0-based) of N: the splits i of every table with i mod N = K, staged under
+    /// the table's `_shards/` until `--commit` publishes them. Without it, `--shards N` or
+    /// SSTABLE_LAKE_SHARDS=N take K from JOB_COMPLETION_INDEX (Kubernetes indexed Jobs) or
+    /// AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array jobs).
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["shards", "commit"])]
+    shard: Option<String>,
+    /// Number of shards (the shard index from the environment, see `--shard`; with `--commit`,
+    /// the shards to publish).
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Splits per table: with shards, default one per shard (more evens out the shares); without,
+    /// default one per 128MiB of stored SSTable bytes, at most 4 per thread.
+    #[arg(long, value_name = "M")]
+    splits: Option<usize>,
+    /// Publish the parts that the N shards of `--shards N` (same inputs, same `--splits`) staged:
+    /// `_manifest.json` and `_SUCCESS` of every table whose shards all finished; fails naming
+    /// the shards that did not.
+    #[arg(long)]
+    commit: bool,
+    /// Splits exported at the same time (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// Parquet page compression.
@@ -340,6 +362,27 @@ pub struct ExportPlan {
     /// Test hook.
     #[serde(skip)]
     pub fail_after_parts: Option<u64>,
+    /// This run's shard (it stages its parts for `--commit`).
+    #[serde(skip)]
+    pub shard: Option<ShardPlan>,
+    /// `--commit`: publish the staged parts of this many shards.
+    #[serde(skip)]
+    pub commit: Option<CommitPlan>,
+    /// Splits per table when not sharded (`None`: from the table's size and the threads).
+    #[serde(skip)]
+    pub splits: Option<usize>,
+    /// Splits exported at the same time (at least 1).
+    #[serde(skip)]
+    pub threads: usize,
+}
+
+/// `export --commit --shards N [--splits M]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitPlan {
+    /// Number of shards.
+    pub count: usize,
+    /// Splits per table of the shard runs.
+    pub splits: usize,
 }
 
 impl ExportPlan {
@@ -426,7 +469,11 @@ fn parse_now(now: Option<String>, start: i64) -> Result<NowPlan, Error> {
 }
 
 impl ExportArgs {
-    fn into_plan(self, start: i64) -> Result<ExportPlan, Error> {
+    fn into_plan(
+        self,
+        start: i64,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ExportPlan, Error> {
         let target_file_size = parse_size(&self.target_file_size).ok_or_else(|| {
             Error::Usage(format!(
                 "--target-file-size {:?}: expected a size like 256MiB",
@@ -547,6 +594,44 @@ impl ExportArgs {
                 )));
             }
         }
+        let threads = match self.threads {
+            Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let (shard, commit, splits) = if self.commit {
+            let count = match self.shards {
+                Some(n) => n,
+                None => match env("SSTABLE_LAKE_SHARDS").filter(|v| !v.trim().is_empty()) {
+                    Some(v) => v.trim().parse::<usize>().map_err(|_| {
+                        Error::Usage(format!("SSTABLE_LAKE_SHARDS={v:?}: expected a number"))
+                    })?,
+                    None => {
+                        return Err(Error::Usage(
+                            "--commit needs the number of shards: --shards N".into(),
+                        ))
+                    }
+                },
+            };
+            let splits = self.splits.unwrap_or(count);
+            if count == 0 || splits == 0 {
+                return Err(Error::Usage(
+                    "--shards and --splits must be at least 1".into(),
+                ));
+            }
+            (None, Some(CommitPlan { count, splits }), None)
+        } else {
+            let shard = shard_plan(None, self.shard, self.shards, None, env)?;
+            let shard = shard.map(|s| ShardPlan {
+                splits: self.splits.unwrap_or(s.count),
+                ..s
+            });
+            if self.splits == Some(0) {
+                return Err(Error::Usage("--splits must be at least 1".into()));
+            }
+            let splits = if shard.is_some() { None } else { self.splits };
+            (shard, None, splits)
+        };
         Ok(ExportPlan {
             paths: self.paths,
             out,
@@ -566,6 +651,10 @@ impl ExportArgs {
             with_source: self.with_source,
             report: self.report,
             fail_after_parts: self.fail_after_parts,
+            shard,
+            commit,
+            splits,
+            threads,
         })
     }
 }
@@ -692,7 +781,7 @@ impl Cli {
                 now: parse_now(a.now, start)?,
                 shard: shard_plan(a.split, a.shard, a.shards, a.splits, env)?,
             }),
-            Command::Export(a) => Plan::Export(Box::new(a.into_plan(start)?)),
+            Command::Export(a) => Plan::Export(Box::new(a.into_plan(start, env)?)),
         })
     }
 }
@@ -1091,5 +1180,70 @@ mod tests {
         assert!(export(&["--out", "d", "--row-group-size", "0"]).is_err());
         assert!(export(&["--out", "d", "--partition-by", "a/b"]).is_err());
         assert_eq!(parse_size("64KiB"), Some(65536));
+    }
+
+    #[test]
+    fn export_shards_commit_threads() {
+        let p = export(&[
+            "--out",
+            "d",
+            "--shard",
+            "2/8",
+            "--splits",
+            "32",
+            "--threads",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.shard,
+            Some(ShardPlan {
+                index: 2,
+                count: 8,
+                splits: 32
+            })
+        );
+        assert_eq!((p.commit, p.splits, p.threads), (None, None, 3));
+        let p = export(&["--out", "d", "--commit", "--shards", "8"]).unwrap();
+        assert_eq!(
+            p.commit,
+            Some(CommitPlan {
+                count: 8,
+                splits: 8
+            })
+        );
+        assert_eq!(p.shard, None);
+        let p = export(&["--out", "d", "--splits", "5"]).unwrap();
+        assert_eq!((p.shard, p.splits), (None, Some(5)));
+        assert!(p.threads >= 1);
+        assert!(export(&["--out", "d", "--commit"]).is_err());
+        assert!(export(&["--out", "d", "--threads", "0"]).is_err());
+        assert!(export(&["--out", "d", "--shard", "8/8"]).is_err());
+        assert!(export(&["--out", "d", "--shards", "4"]).is_err());
+        let plan = |vars: &'static [(&'static str, &'static str)]| {
+            let cli = Cli::try_parse_from(["sstable-lake", "export", "x", "--out", "d"]).unwrap();
+            match cli.into_plan_with_env(0, &|n| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }) {
+                Ok(Plan::Export(p)) => Ok(p.shard),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e),
+            }
+        };
+        assert_eq!(
+            plan(&[
+                ("SSTABLE_LAKE_SHARDS", "4"),
+                ("AWS_BATCH_JOB_ARRAY_INDEX", "3")
+            ])
+            .unwrap(),
+            Some(ShardPlan {
+                index: 3,
+                count: 4,
+                splits: 4
+            })
+        );
+        assert_eq!(plan(&[("JOB_COMPLETION_INDEX", "3")]).unwrap(), None);
     }
 }

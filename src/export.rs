@@ -15,7 +15,8 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
@@ -33,16 +34,17 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sstable_format::partitioner::{Partitioner, Token};
 use sstable_format::reconcile::Now;
+use sstable_format::split::ByteRange;
 use sstable_format::value::{assemble_multi_cell, decode_value, Value};
 use sstable_format::CqlType;
 
 use crate::arrow_map::{self, ColumnBuilder, MapOptions};
 use crate::cli::{
-    Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RemoteStore, RowGroupSize,
-    S3UrlStyle, StoreOptions,
+    CommitPlan, Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RemoteStore,
+    RowGroupSize, S3UrlStyle, StoreOptions,
 };
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
@@ -90,13 +92,28 @@ pub fn run(plan: &ExportPlan) -> Result<(), Error> {
         destination: dest.display.clone(),
         ..RunReport::default()
     };
-    let mut parts_staged = 0_u64;
+    let parts_staged = AtomicU64::new(0);
+    let mut missing = Vec::new();
     for group in discovery.tables() {
         let now = resolve_now(plan.now, &group.sets, &discovery);
         let plan = ExportPlan {
             now: NowPlan::At(now),
             ..plan.clone()
         };
+        if let Some(commit) = plan.commit {
+            match commit_table(
+                &group.sets,
+                user_schema.as_ref(),
+                &plan,
+                commit,
+                &dest,
+                &run_id,
+            )? {
+                Ok(t) => report.tables.push(t),
+                Err(m) => missing.push(m),
+            }
+            continue;
+        }
         let t = export_table(
             &group.sets,
             user_schema.as_ref(),
@@ -104,7 +121,7 @@ pub fn run(plan: &ExportPlan) -> Result<(), Error> {
             &dest,
             &run_id,
             &progress,
-            &mut parts_staged,
+            &parts_staged,
         )?;
         report.tables.push(t);
     }
@@ -119,6 +136,13 @@ pub fn run(plan: &ExportPlan) -> Result<(), Error> {
         report.bytes_written += t.bytes_written;
     }
     eprintln!("export: {}", report.summary());
+    if !missing.is_empty() {
+        return Err(Error::Export(format!(
+            "--commit: {} table(s) not published, their shards have not all finished: {}",
+            missing.len(),
+            missing.join("; ")
+        )));
+    }
     if let Some(path) = &plan.report {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Error::Export(format!("report: {e}")))?;
@@ -157,7 +181,9 @@ impl std::fmt::Debug for Dest {
 
 impl Dest {
     fn open(out: &Destination, opts: &StoreOptions) -> Result<Dest, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // Several export threads block on uploads at once: a multi-threaded runtime.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| Error::Export(format!("async runtime: {e}")))?;
@@ -522,7 +548,7 @@ struct Part<'d> {
 }
 
 /// A staged, complete part.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StagedFile {
     /// Final path, relative to the table's directory.
     pub path: String,
@@ -530,6 +556,7 @@ pub struct StagedFile {
     pub rows: u64,
     /// Bytes.
     pub bytes: u64,
+    /// Where the part is staged (known from its shard directory when read back from a marker).
     #[serde(skip)]
     staged: String,
 }
@@ -542,15 +569,21 @@ struct ArrowSink<'d, 'p> {
     plan: &'p ExportPlan,
     props: WriterProperties,
     table_dir: String,
+    /// Where parts are staged (`<table>/_staging/<run>` or a shard's directory).
+    staging: String,
     run_id: &'p str,
+    /// The split being exported (part of every file name).
+    split: usize,
     source_text: String,
     batch_rows: usize,
     parts: HashMap<String, Part<'d>>,
     dir_buf: String,
     seq: u64,
     staged: Vec<StagedFile>,
-    parts_staged: &'p mut u64,
+    parts_staged: &'p AtomicU64,
     progress: &'p ProgressBar,
+    /// Rows of the table exported so far, over all splits (for the progress bar).
+    rows_done: &'p AtomicU64,
     rows: u64,
     token_text: String,
 }
@@ -683,9 +716,10 @@ impl<'d> ArrowSink<'d, '_> {
         }
         part.rows_in_batch += 1;
         self.rows += 1;
-        if self.rows.is_multiple_of(65_536) {
+        if self.rows.is_multiple_of(16_384) {
+            let done = self.rows_done.fetch_add(16_384, Ordering::Relaxed) + 16_384;
             self.progress
-                .set_message(format!("{}: {} rows", self.table_dir, self.rows));
+                .set_message(format!("{}: {done} rows", self.table_dir));
         }
         if part.rows_in_batch >= self.batch_rows {
             let dir = self.dir_buf.clone();
@@ -711,11 +745,11 @@ impl<'d> ArrowSink<'d, '_> {
             part.rows_in_batch = 0;
             if part.writer.is_none() {
                 self.seq += 1;
-                let name = format!("{dir}part-{}-{:05}.parquet", self.run_id, self.seq);
-                let staged = ObjectPath::from(format!(
-                    "{}/_staging/{}/{name}",
-                    self.table_dir, self.run_id
-                ));
+                let name = format!(
+                    "{dir}part-{}-{:05}-{:03}.parquet",
+                    self.run_id, self.split, self.seq
+                );
+                let staged = ObjectPath::from(format!("{}/{name}", self.staging));
                 let upload = UploadWriter::new(self.dest, staged.clone())?;
                 let w = ArrowWriter::try_new(
                     upload,
@@ -740,7 +774,7 @@ impl<'d> ArrowSink<'d, '_> {
                     .into_inner()
                     .map_err(|e| Error::Export(format!("{staged}: {e}")))?;
                 let bytes = upload.complete()?;
-                let prefix = format!("{}/_staging/{}/", self.table_dir, self.run_id);
+                let prefix = format!("{}/", self.staging);
                 let rel = staged
                     .as_ref()
                     .strip_prefix(&prefix)
@@ -752,16 +786,9 @@ impl<'d> ArrowSink<'d, '_> {
                     bytes,
                     staged: staged.to_string(),
                 });
-                *self.parts_staged += 1;
-                if self
-                    .plan
-                    .fail_after_parts
-                    .is_some_and(|n| *self.parts_staged >= n)
-                {
-                    eprintln!(
-                        "export: --fail-after-parts {}: stopping abruptly",
-                        *self.parts_staged
-                    );
+                let staged_now = self.parts_staged.fetch_add(1, Ordering::SeqCst) + 1;
+                if self.plan.fail_after_parts.is_some_and(|n| staged_now >= n) {
+                    eprintln!("export: --fail-after-parts {staged_now}: stopping abruptly");
                     std::process::exit(3);
                 }
             }
@@ -795,7 +822,7 @@ impl RowSink for ArrowSink<'_, '_> {
     }
 }
 
-fn writer_properties(plan: &ExportPlan, shape: &OutputShape, view: &TableView) -> WriterProperties {
+fn writer_properties(plan: &ExportPlan, shape: &OutputShape) -> WriterProperties {
     let codec = match plan.compression {
         Compression::Zstd => Codec::ZSTD(ZstdLevel::default()),
         Compression::Snappy => Codec::SNAPPY,
@@ -830,7 +857,6 @@ fn writer_properties(plan: &ExportPlan, shape: &OutputShape, view: &TableView) -
             }
         }
     }
-    let _ = view;
     b.build()
 }
 
@@ -847,7 +873,271 @@ fn segment(s: &str) -> String {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Stored bytes per split that `--threads` aims for when `--splits` is not given.
+const AUTO_SPLIT_BYTES: u64 = 128 << 20;
+
+/// What one split (or the whole table) gave.
+#[derive(Debug)]
+struct SplitOutcome {
+    files: Vec<StagedFile>,
+    stats: crate::rows::RowStats,
+    merge: Option<sstable_format::merge::MergeStats>,
+}
+
+/// What every split of a table shares.
+struct TableJob<'a> {
+    opened: &'a [OpenedSet],
+    sets: &'a [&'a SstableSet],
+    user_schema: Option<&'a sstable_format::schema::Schema>,
+    plan: &'a ExportPlan,
+    dest: &'a Dest,
+    run_id: &'a str,
+    shape: &'a OutputShape,
+    opts: MapOptions,
+    props: WriterProperties,
+    batch_rows: usize,
+    table_dir: &'a str,
+    staging: &'a str,
+    source_text: String,
+    progress: &'a ProgressBar,
+    parts_staged: &'a AtomicU64,
+    rows_done: &'a AtomicU64,
+}
+
+impl TableJob<'_> {
+    /// Exports split `index` (`ranges`: its byte range per set; `None`: the whole table).
+    fn run_split(&self, index: usize, ranges: Option<&[ByteRange]>) -> Result<SplitOutcome, Error> {
+        let mut input = open_table(self.opened, self.sets, ranges, self.user_schema)?;
+        let mut sink = ArrowSink {
+            shape: self.shape,
+            opts: self.opts,
+            dest: self.dest,
+            plan: self.plan,
+            props: self.props.clone(),
+            table_dir: self.table_dir.to_string(),
+            staging: self.staging.to_string(),
+            run_id: self.run_id,
+            split: index,
+            source_text: self.source_text.clone(),
+            batch_rows: self.batch_rows,
+            parts: HashMap::new(),
+            dir_buf: String::new(),
+            seq: 0,
+            staged: Vec::new(),
+            parts_staged: self.parts_staged,
+            progress: self.progress,
+            rows_done: self.rows_done,
+            rows: 0,
+            token_text: String::new(),
+        };
+        let mut rows = LiveRows::new(
+            &input.view,
+            &input.mapping,
+            input.partitioner,
+            Now(self.plan.at()),
+        );
+        let result = rows.run(input.reader.reader(), &mut sink);
+        let first_path = self
+            .opened
+            .first()
+            .map(|o| o.data_path.display().to_string())
+            .unwrap_or_default();
+        result.map_err(|e| match e {
+            Error::Export(m) => Error::Export(format!("{first_path}: {m}")),
+            other => other,
+        })?;
+        sink.finish()?;
+        Ok(SplitOutcome {
+            files: std::mem::take(&mut sink.staged),
+            stats: rows.stats,
+            merge: input.reader.merge_stats(),
+        })
+    }
+}
+
+/// Runs `work` (split index, ranges) on up to `threads` threads; the outcomes in split order,
+/// or the error of the first split (in split order) that failed. After a failure no new split
+/// starts.
+fn run_splits(
+    job: &TableJob<'_>,
+    work: &[(usize, Option<Vec<ByteRange>>)],
+    threads: usize,
+) -> Result<Vec<SplitOutcome>, Error> {
+    let workers = threads.min(work.len()).max(1);
+    let mut results: Vec<(usize, Result<SplitOutcome, Error>)> = Vec::with_capacity(work.len());
+    if workers == 1 {
+        for (i, ranges) in work {
+            let r = job.run_split(*i, ranges.as_deref());
+            let failed = r.is_err();
+            results.push((*i, r));
+            if failed {
+                break;
+            }
+        }
+    } else {
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let shared = Mutex::new(&mut results);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    if failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some((i, ranges)) = work.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let r = job.run_split(*i, ranges.as_deref());
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if let Ok(mut v) = shared.lock() {
+                        v.push((*i, r));
+                    }
+                });
+            }
+        });
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Splits when not sharded: `--splits`, else one per [`AUTO_SPLIT_BYTES`] of stored bytes, at
+/// most 4 per thread; 1 with one thread.
+fn auto_splits(plan: &ExportPlan, stored: u64) -> usize {
+    if let Some(n) = plan.splits {
+        return n;
+    }
+    if plan.threads <= 1 {
+        return 1;
+    }
+    let by_size = usize::try_from(stored.div_ceil(AUTO_SPLIT_BYTES)).unwrap_or(usize::MAX);
+    by_size.clamp(1, plan.threads.saturating_mul(4))
+}
+
+/// FNV-1a: a hash that stays the same across builds and machines.
+fn fnv1a(h: &mut u64, bytes: &[u8]) {
+    for b in bytes {
+        *h ^= u64::from(*b);
+        *h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    // A separator, so that ("ab","c") and ("a","bc") differ.
+    *h ^= 0xff;
+    *h = h.wrapping_mul(0x0100_0000_01b3);
+}
+
+/// Identifies a sharded plan of a table: its sets (Data.db name and stored size, in group
+/// order), shards, splits and output schema. Shards and `--commit` of one export agree on it.
+fn plan_id(
+    opened: &[OpenedSet],
+    table_dir: &str,
+    shards: usize,
+    splits: usize,
+    shape: &OutputShape,
+) -> String {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    fnv1a(&mut h, table_dir.as_bytes());
+    fnv1a(&mut h, &(shards as u64).to_le_bytes());
+    fnv1a(&mut h, &(splits as u64).to_le_bytes());
+    for o in opened {
+        let name = o
+            .data_path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        fnv1a(&mut h, name.as_bytes());
+        fnv1a(
+            &mut h,
+            &crate::plan::storage_of(o).stored_length().to_le_bytes(),
+        );
+    }
+    for f in shape.schema.fields() {
+        fnv1a(&mut h, f.name().as_bytes());
+        fnv1a(&mut h, f.data_type().to_string().as_bytes());
+    }
+    format!("{h:016x}")
+}
+
+/// The directory under a table's where shard `index` of `count` stages its parts.
+fn shard_dir(table_dir: &str, index: usize, count: usize) -> String {
+    format!("{table_dir}/_shards/{index}-of-{count}")
+}
+
+/// What a finished shard leaves for `--commit`: `<shard dir>/_DONE.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct ShardMarker {
+    plan_id: String,
+    shard: usize,
+    shards: usize,
+    splits: usize,
+    run_id: String,
+    /// The splits this shard exported.
+    split_indexes: Vec<usize>,
+    files: Vec<StagedFile>,
+    sstables: u64,
+    partitions: u64,
+    rows: u64,
+    cells_deleted: u64,
+    cells_expired: u64,
+    merge: Option<MergeReport>,
+    bytes_read: u64,
+    source_sstables: Vec<String>,
+}
+
+/// The opened sets of a table group and what every step needs of them.
+struct OpenedTable<'s> {
+    sets: &'s [&'s SstableSet],
+    opened: Vec<OpenedSet>,
+    view: TableView,
+    shape: OutputShape,
+    opts: MapOptions,
+    table_dir: String,
+    data_paths: Vec<String>,
+}
+
+impl<'s> OpenedTable<'s> {
+    fn open(
+        sets: &'s [&'s SstableSet],
+        user_schema: Option<&sstable_format::schema::Schema>,
+        plan: &ExportPlan,
+    ) -> Result<Self, Error> {
+        let opened = sets
+            .iter()
+            .map(|s| OpenedSet::open(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (view, partitioner) = {
+            let input = open_table(&opened, sets, None, user_schema)?;
+            (input.view, input.partitioner)
+        };
+        let opts = MapOptions {
+            decimal: plan.decimal,
+            spark: plan.compat == Some(Compat::Spark),
+        };
+        let shape = output_shape(&view, partitioner, plan, opts)?;
+        let table_dir = format!("{}/{}", segment(&view.keyspace), segment(&view.table));
+        let data_paths = opened
+            .iter()
+            .map(|o| o.data_path.display().to_string())
+            .collect();
+        Ok(OpenedTable {
+            sets,
+            opened,
+            view,
+            shape,
+            opts,
+            table_dir,
+            data_paths,
+        })
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        self.opened
+            .iter()
+            .map(|o| crate::plan::storage_of(o).stored_length())
+            .sum()
+    }
+}
+
 fn export_table(
     sets: &[&SstableSet],
     user_schema: Option<&sstable_format::schema::Schema>,
@@ -855,53 +1145,79 @@ fn export_table(
     dest: &Dest,
     run_id: &str,
     progress: &ProgressBar,
-    parts_staged: &mut u64,
+    parts_staged: &AtomicU64,
 ) -> Result<TableReport, Error> {
     let table_started = Instant::now();
-    let opened = sets
-        .iter()
-        .map(|s| OpenedSet::open(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut input = open_table(&opened, sets, None, user_schema)?;
-    let view = &input.view;
-    let opts = MapOptions {
-        decimal: plan.decimal,
-        spark: plan.compat == Some(Compat::Spark),
-    };
-    let shape = output_shape(view, input.partitioner, plan, opts)?;
-    let table_dir = format!("{}/{}", segment(&view.keyspace), segment(&view.table));
+    let t = OpenedTable::open(sets, user_schema, plan)?;
+    let table_dir = t.table_dir.as_str();
     progress.set_message(format!("{table_dir}: starting"));
-    let data_paths: Vec<String> = opened
-        .iter()
-        .map(|o| o.data_path.display().to_string())
-        .collect();
-    let bytes_read: u64 = opened
-        .iter()
-        .filter_map(|o| std::fs::metadata(&o.data_path).ok())
-        .map(|m| m.len())
-        .sum();
 
-    // 1. The table is being rewritten: no _SUCCESS, no staging leftovers.
+    // The splits this run exports: this shard's share, or all of them.
+    let stored = t.stored_bytes();
+    let n_splits = match plan.shard {
+        Some(sh) => sh.splits,
+        None => auto_splits(plan, stored),
+    };
+    let mut bytes_read = stored;
+    let work: Vec<(usize, Option<Vec<ByteRange>>)> = if n_splits <= 1 && plan.shard.is_none() {
+        vec![(0, None)]
+    } else {
+        let (_, _, splits) = crate::plan::plan_opened(&t.opened, n_splits)?;
+        let mine: Vec<usize> = match &plan.shard {
+            Some(sh) => crate::plan::shard_share(sh, &splits),
+            None => (0..splits.len()).collect(),
+        };
+        let work: Vec<_> = mine
+            .into_iter()
+            .filter_map(|i| splits.get(i))
+            .filter(|sp| !sp.per_sstable.iter().all(ByteRange::is_empty))
+            .map(|sp| (sp.index, Some(sp.per_sstable.clone())))
+            .collect();
+        if plan.shard.is_some() {
+            bytes_read = work
+                .iter()
+                .filter_map(|(i, _)| splits.get(*i))
+                .map(|sp| sp.estimated_bytes)
+                .sum();
+        }
+        work
+    };
+    let staging = match &plan.shard {
+        Some(sh) => shard_dir(table_dir, sh.index, sh.count),
+        None => format!("{table_dir}/_staging/{run_id}"),
+    };
+
+    // 1. The table is being rewritten: no _SUCCESS, no leftovers of this shard's (or of
+    //    unsharded) earlier runs.
     dest.delete(&ObjectPath::from(format!("{table_dir}/_SUCCESS")))?;
-    for old in dest.list(&ObjectPath::from(format!("{table_dir}/_staging")))? {
+    let leftovers = match &plan.shard {
+        Some(_) => staging.clone(),
+        None => format!("{table_dir}/_staging"),
+    };
+    for old in dest.list(&ObjectPath::from(leftovers.as_str()))? {
         dest.delete(&old)?;
     }
 
-    // 2. Stage the parts.
-    let props = writer_properties(plan, &shape, view);
-    let batch_rows = match plan.row_group_size {
-        RowGroupSize::Rows(n) => n.min(BATCH_ROWS),
-        RowGroupSize::Bytes(_) => BATCH_ROWS,
-    };
-    let mut sink = ArrowSink {
-        shape: &shape,
-        opts,
-        dest,
+    // 2. Stage the parts, splits in parallel.
+    let rows_done = AtomicU64::new(0);
+    let job = TableJob {
+        opened: &t.opened,
+        sets: t.sets,
+        user_schema,
         plan,
-        props,
-        table_dir: table_dir.clone(),
+        dest,
         run_id,
-        source_text: data_paths
+        shape: &t.shape,
+        opts: t.opts,
+        props: writer_properties(plan, &t.shape),
+        batch_rows: match plan.row_group_size {
+            RowGroupSize::Rows(n) => n.min(BATCH_ROWS),
+            RowGroupSize::Bytes(_) => BATCH_ROWS,
+        },
+        table_dir,
+        staging: &staging,
+        source_text: t
+            .data_paths
             .iter()
             .map(|p| {
                 std::path::Path::new(p)
@@ -911,61 +1227,125 @@ fn export_table(
             })
             .collect::<Vec<_>>()
             .join(","),
-        batch_rows,
-        parts: HashMap::new(),
-        dir_buf: String::new(),
-        seq: 0,
-        staged: Vec::new(),
-        parts_staged,
         progress,
-        rows: 0,
-        token_text: String::new(),
+        parts_staged,
+        rows_done: &rows_done,
     };
-    let mut rows = LiveRows::new(view, &input.mapping, input.partitioner, Now(plan.at()));
-    let result = rows.run(input.reader.reader(), &mut sink);
-    let data_err = |e: Error| match e {
-        Error::Export(m) => Error::Export(format!(
-            "{}: {m}",
-            data_paths.first().cloned().unwrap_or_default()
-        )),
-        other => other,
+    let outcomes = run_splits(&job, &work, plan.threads)?;
+    let mut stats = crate::rows::RowStats::default();
+    let mut merge: Option<MergeReport> = None;
+    let mut files = Vec::new();
+    for o in outcomes {
+        stats.partitions += o.stats.partitions;
+        stats.rows += o.stats.rows;
+        stats.cells_deleted += o.stats.cells_deleted;
+        stats.cells_expired += o.stats.cells_expired;
+        if let Some(m) = o.merge {
+            merge
+                .get_or_insert_with(MergeReport::default)
+                .add(&MergeReport::from(m));
+        }
+        files.extend(o.files);
+    }
+    let mut report = TableReport {
+        keyspace: t.view.keyspace.clone(),
+        table: t.view.table.clone(),
+        sstables: t.opened.len() as u64,
+        partitions: stats.partitions,
+        rows: stats.rows,
+        cells_deleted: stats.cells_deleted,
+        cells_expired: stats.cells_expired,
+        merge,
+        bytes_read,
+        bytes_written: files.iter().map(|f| f.bytes).sum(),
+        seconds: 0.0,
+        files,
     };
-    result.map_err(data_err)?;
-    sink.finish()?;
-    let staged = std::mem::take(&mut sink.staged);
-    let stats = rows.stats;
-    let merge = input.reader.merge_stats();
 
-    // 3. Publish: drop the previous run's files, move the parts, manifest, _SUCCESS.
+    // 3. A shard leaves its marker for --commit; an unsharded run publishes.
+    match &plan.shard {
+        Some(sh) => {
+            let marker = ShardMarker {
+                plan_id: plan_id(&t.opened, table_dir, sh.count, sh.splits, &t.shape),
+                shard: sh.index,
+                shards: sh.count,
+                splits: sh.splits,
+                run_id: run_id.to_string(),
+                split_indexes: work.iter().map(|(i, _)| *i).collect(),
+                files: report.files.clone(),
+                sstables: report.sstables,
+                partitions: report.partitions,
+                rows: report.rows,
+                cells_deleted: report.cells_deleted,
+                cells_expired: report.cells_expired,
+                merge: report.merge.clone(),
+                bytes_read: report.bytes_read,
+                source_sstables: t.data_paths.clone(),
+            };
+            let text = serde_json::to_vec_pretty(&marker)
+                .map_err(|e| Error::Export(format!("shard marker: {e}")))?;
+            dest.put(&ObjectPath::from(format!("{staging}/_DONE.json")), text)?;
+        }
+        None => {
+            publish(dest, plan, &t, run_id, &report)?;
+            if let Destination::Local(dir) = &plan.out {
+                // Directories are not objects: remove the emptied staging directories.
+                let staging_dir = dir.join(table_dir).join("_staging");
+                let _ = std::fs::remove_dir_all(staging_dir.join(run_id));
+                let _ = std::fs::remove_dir(staging_dir);
+            }
+        }
+    }
+    report.seconds = table_started.elapsed().as_secs_f64();
+    eprintln!("export {}", report.summary(plan.shard.as_ref()));
+    Ok(report)
+}
+
+/// Publishes a table: drops the files of earlier runs, moves the staged parts to their final
+/// names, then writes `_manifest.json` and, last, `_SUCCESS`. Safe to repeat after an
+/// interruption: a part already moved is found at its final name.
+fn publish(
+    dest: &Dest,
+    plan: &ExportPlan,
+    t: &OpenedTable<'_>,
+    run_id: &str,
+    report: &TableReport,
+) -> Result<(), Error> {
+    let table_dir = t.table_dir.as_str();
+    let finals: std::collections::HashSet<String> = report
+        .files
+        .iter()
+        .map(|f| format!("{table_dir}/{}", f.path))
+        .collect();
     let staging = format!("{table_dir}/_staging/");
-    for old in dest.list(&ObjectPath::from(table_dir.as_str()))? {
-        if !old.as_ref().starts_with(&staging) {
+    let shards = format!("{table_dir}/_shards/");
+    for old in dest.list(&ObjectPath::from(table_dir))? {
+        let p = old.as_ref();
+        if !p.starts_with(&staging) && !p.starts_with(&shards) && !finals.contains(p) {
             dest.delete(&old)?;
         }
     }
-    for f in &staged {
+    for f in &report.files {
         let from = ObjectPath::from(f.staged.as_str());
         let to = ObjectPath::from(format!("{table_dir}/{}", f.path));
-        dest.block_on(dest.store.rename(&from, &to))
-            .map_err(|e| store_err(from.as_ref(), e))?;
+        match dest.block_on(dest.store.rename(&from, &to)) {
+            Ok(()) => {}
+            Err(object_store::Error::NotFound { .. })
+                if dest.block_on(dest.store.head(&to)).is_ok() => {}
+            Err(e) => return Err(store_err(from.as_ref(), e)),
+        }
     }
-    if let Destination::Local(dir) = &plan.out {
-        // Directories are not objects: remove the emptied staging directories.
-        let staging = dir.join(&table_dir).join("_staging");
-        let _ = std::fs::remove_dir(staging.join(run_id));
-        let _ = std::fs::remove_dir(staging);
-    }
-    let bytes_written: u64 = staged.iter().map(|f| f.bytes).sum();
     let manifest = Manifest {
         tool: "sstable-lake",
         tool_version: env!("CARGO_PKG_VERSION"),
         run_id,
-        keyspace: &view.keyspace,
-        table: &view.table,
-        rows: stats.rows,
-        bytes: bytes_written,
-        files: &staged,
-        schema: shape
+        keyspace: &t.view.keyspace,
+        table: &t.view.table,
+        rows: report.rows,
+        bytes: report.bytes_written,
+        files: &report.files,
+        schema: t
+            .shape
             .schema
             .fields()
             .iter()
@@ -974,61 +1354,124 @@ fn export_table(
                 arrow_type: f.data_type().to_string(),
             })
             .collect(),
-        source_sstables: &data_paths,
+        source_sstables: &t.data_paths,
         options: plan,
-        partition_by: shape.partition.as_ref().map(|(_, _, _, d)| d.clone()),
+        partition_by: t.shape.partition.as_ref().map(|(_, _, _, d)| d.clone()),
     };
     let text = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Export(format!("manifest: {e}")))?;
-    let mut bytes_meta = dest.put(
+    dest.put(
         &ObjectPath::from(format!("{table_dir}/_manifest.json")),
         text,
     )?;
-    bytes_meta += dest.put(
+    dest.put(
         &ObjectPath::from(format!("{table_dir}/_SUCCESS")),
         Vec::new(),
     )?;
-    let _ = bytes_meta;
-    let report = TableReport {
-        keyspace: view.keyspace.clone(),
-        table: view.table.clone(),
-        sstables: opened.len() as u64,
-        partitions: stats.partitions,
-        rows: stats.rows,
-        cells_deleted: stats.cells_deleted,
-        cells_expired: stats.cells_expired,
-        merge: merge.map(|m| MergeReport {
-            partitions_read: m.partitions_read,
-            partitions_out: m.partitions_out,
-            rows_read: m.rows_read,
-            rows_superseded: m.rows_superseded,
-            cells_superseded: m.cells_superseded,
-            tombstones: m.tombstones,
-        }),
-        bytes_read,
-        bytes_written,
-        seconds: table_started.elapsed().as_secs_f64(),
-        files: staged,
+    Ok(())
+}
+
+/// `--commit`: publishes a table whose shards have all finished. `Ok(Err(missing))` names the
+/// shards that have not (nothing of the table is then changed).
+fn commit_table(
+    sets: &[&SstableSet],
+    user_schema: Option<&sstable_format::schema::Schema>,
+    plan: &ExportPlan,
+    commit: CommitPlan,
+    dest: &Dest,
+    run_id: &str,
+) -> Result<Result<TableReport, String>, Error> {
+    let started = Instant::now();
+    let t = OpenedTable::open(sets, user_schema, plan)?;
+    let table_dir = t.table_dir.as_str();
+    let id = plan_id(&t.opened, table_dir, commit.count, commit.splits, &t.shape);
+    let mut markers = Vec::with_capacity(commit.count);
+    let mut missing = Vec::new();
+    for k in 0..commit.count {
+        let path = ObjectPath::from(format!(
+            "{}/_DONE.json",
+            shard_dir(table_dir, k, commit.count)
+        ));
+        let bytes = match dest.block_on(async {
+            match dest.store.get(&path).await {
+                Ok(r) => r.bytes().await,
+                Err(e) => Err(e),
+            }
+        }) {
+            Ok(b) => b,
+            Err(object_store::Error::NotFound { .. }) => {
+                missing.push(format!("{k} (not finished)"));
+                continue;
+            }
+            Err(e) => return Err(store_err(path.as_ref(), e)),
+        };
+        let mut marker: ShardMarker = serde_json::from_slice(&bytes).map_err(|e| Error::Store {
+            path: path.to_string(),
+            message: format!("unreadable shard marker: {e}"),
+        })?;
+        if marker.plan_id != id {
+            missing.push(format!(
+                "{k} (run with other inputs, --splits or output options: plan {} instead of {id})",
+                marker.plan_id
+            ));
+            continue;
+        }
+        let dir = shard_dir(table_dir, k, commit.count);
+        for f in &mut marker.files {
+            f.staged = format!("{dir}/{}", f.path);
+        }
+        markers.push(marker);
+    }
+    if !missing.is_empty() {
+        return Ok(Err(format!(
+            "{}.{}: shard(s) {} of {}",
+            t.view.keyspace,
+            t.view.table,
+            missing.join(", "),
+            commit.count
+        )));
+    }
+    let mut report = TableReport {
+        keyspace: t.view.keyspace.clone(),
+        table: t.view.table.clone(),
+        sstables: t.opened.len() as u64,
+        partitions: 0,
+        rows: 0,
+        cells_deleted: 0,
+        cells_expired: 0,
+        merge: None,
+        bytes_read: 0,
+        bytes_written: 0,
+        seconds: 0.0,
+        files: Vec::new(),
     };
-    eprintln!(
-        "export {}.{}: {} sstable(s), {} partition(s), {} row(s) in {} file(s), {} byte(s){}",
-        report.keyspace,
-        report.table,
-        report.sstables,
-        report.partitions,
-        report.rows,
-        report.files.len(),
-        report.bytes_written,
-        report
-            .merge
-            .as_ref()
-            .map(|m| format!(
-                "; merge: {} partition(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s)",
-                m.partitions_read, m.rows_superseded, m.cells_superseded, m.tombstones
-            ))
-            .unwrap_or_default()
-    );
-    Ok(report)
+    for m in markers {
+        report.partitions += m.partitions;
+        report.rows += m.rows;
+        report.cells_deleted += m.cells_deleted;
+        report.cells_expired += m.cells_expired;
+        report.bytes_read += m.bytes_read;
+        if let Some(mr) = &m.merge {
+            report
+                .merge
+                .get_or_insert_with(MergeReport::default)
+                .add(mr);
+        }
+        report.files.extend(m.files);
+    }
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
+    publish(dest, plan, &t, run_id, &report)?;
+    // The shards' markers (and, on a local disk, their emptied directories) go last.
+    for old in dest.list(&ObjectPath::from(format!("{table_dir}/_shards")))? {
+        dest.delete(&old)?;
+    }
+    if let Destination::Local(dir) = &plan.out {
+        let _ = std::fs::remove_dir_all(dir.join(table_dir).join("_shards"));
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    eprintln!("commit {}", report.summary(None));
+    Ok(Ok(report))
 }
 
 #[derive(Debug, Serialize)]
@@ -1054,7 +1497,7 @@ struct Manifest<'a> {
 }
 
 /// What the merge of a table's sets did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MergeReport {
     /// Partitions read over all sets.
     pub partitions_read: u64,
@@ -1068,6 +1511,30 @@ pub struct MergeReport {
     pub cells_superseded: u64,
     /// Tombstones seen.
     pub tombstones: u64,
+}
+
+impl From<sstable_format::merge::MergeStats> for MergeReport {
+    fn from(m: sstable_format::merge::MergeStats) -> Self {
+        MergeReport {
+            partitions_read: m.partitions_read,
+            partitions_out: m.partitions_out,
+            rows_read: m.rows_read,
+            rows_superseded: m.rows_superseded,
+            cells_superseded: m.cells_superseded,
+            tombstones: m.tombstones,
+        }
+    }
+}
+
+impl MergeReport {
+    fn add(&mut self, o: &MergeReport) {
+        self.partitions_read += o.partitions_read;
+        self.partitions_out += o.partitions_out;
+        self.rows_read += o.rows_read;
+        self.rows_superseded += o.rows_superseded;
+        self.cells_superseded += o.cells_superseded;
+        self.tombstones += o.tombstones;
+    }
 }
 
 /// One table's export.
@@ -1124,6 +1591,32 @@ pub struct RunReport {
     pub bytes_written: u64,
     /// Wall time.
     pub seconds: f64,
+}
+
+impl TableReport {
+    /// One line: the table, what was read and written, and what the merge did.
+    fn summary(&self, shard: Option<&crate::cli::ShardPlan>) -> String {
+        format!(
+            "{}.{}{}: {} sstable(s), {} partition(s), {} row(s) in {} file(s), {} byte(s){}",
+            self.keyspace,
+            self.table,
+            shard
+                .map(|s| format!(" (shard {} of {}, staged for --commit)", s.index, s.count))
+                .unwrap_or_default(),
+            self.sstables,
+            self.partitions,
+            self.rows,
+            self.files.len(),
+            self.bytes_written,
+            self.merge
+                .as_ref()
+                .map(|m| format!(
+                    "; merge: {} partition(s) read, {} row version(s) merged, {} cell version(s) superseded, {} tombstone(s)",
+                    m.partitions_read, m.rows_superseded, m.cells_superseded, m.tombstones
+                ))
+                .unwrap_or_default()
+        )
+    }
 }
 
 impl RunReport {
