@@ -1,6 +1,10 @@
 //! `sstable-lake export`: the live rows of every table under the inputs as Parquet files in
-//! `DEST/<keyspace>/<table>/[<hive dirs>/]part-<run>-<n>.parquet`, written through
+//! `DEST/<keyspace>/<table>/[<hive dirs>/]part-<run>-<split>-<n>.parquet`, written through
 //! `object_store`: a local directory, or an S3 / GCS bucket chosen by the URL scheme.
+//!
+//! A table is cut into splits (token ranges whose partitions merge on their own, see
+//! `crate::plan`): one when small or with `--threads 1`, else by stored size; `--threads` of
+//! them run at once, each writing its own parts.
 //!
 //! A table's run is atomic and repeatable:
 //! 1. `_SUCCESS` of the table is removed, as are staging leftovers of interrupted runs;
@@ -12,6 +16,12 @@
 //!
 //! An interrupted run leaves no `_SUCCESS`; the next run starts the table over, so no row is
 //! ever published twice.
+//!
+//! Sharded (`--shard K/N`): shard K stages the parts of its splits under
+//! `_shards/<K>-of-<N>/` (clearing its own earlier attempt) and writes `_DONE.json` there with
+//! the plan's id (sets, N, splits, output schema), its files and counts. `--commit --shards N`
+//! publishes (step 3) only when all N markers carry the id it computes itself, then removes
+//! `_shards/`; otherwise it names the missing shards and changes nothing.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -1154,8 +1164,16 @@ fn export_table(
 
     // The splits this run exports: this shard's share, or all of them.
     let stored = t.stored_bytes();
+    // Without a partition index, planning would scan Data.db once more: not worth it unless
+    // asked for.
+    let indexed = t.opened.iter().all(|o| {
+        use sstable_format::descriptor::ComponentName;
+        o.set.components.contains_key(&ComponentName::Index)
+            || o.set.components.contains_key(&ComponentName::Partitions)
+    });
     let n_splits = match plan.shard {
         Some(sh) => sh.splits,
+        None if !indexed && plan.splits.is_none() => 1,
         None => auto_splits(plan, stored),
     };
     let mut bytes_read = stored;
