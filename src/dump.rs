@@ -263,6 +263,7 @@ impl<'v> RowWriter<'v> {
                 key: &key,
                 key_parts: &key_parts,
                 token: &token,
+                progress: 0,
             })?;
             self.raw_partition(&key, deletion, reader, out)?;
         }

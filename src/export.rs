@@ -89,8 +89,10 @@ pub fn run(plan: &ExportPlan) -> Result<(), Error> {
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} {elapsed} {msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar
     } else {
@@ -594,6 +596,10 @@ struct ArrowSink<'d, 'p> {
     progress: &'p ProgressBar,
     /// Rows of the table exported so far, over all splits (for the progress bar).
     rows_done: &'p AtomicU64,
+    /// The reader's progress at the last report to the progress bar (`None`: not yet read).
+    progress_at: Option<u64>,
+    /// Bytes added to the progress bar so far.
+    progress_reported: u64,
     rows: u64,
     token_text: String,
 }
@@ -823,7 +829,16 @@ fn decode<'a>(ty: &CqlType, bytes: &'a [u8]) -> Result<Value<'a>, Error> {
 impl RowSink for ArrowSink<'_, '_> {
     type Error = Error;
 
-    fn partition(&mut self, _: &PartitionInfo<'_>) -> Result<(), Error> {
+    fn partition(&mut self, p: &PartitionInfo<'_>) -> Result<(), Error> {
+        match self.progress_at {
+            None => self.progress_at = Some(p.progress),
+            Some(at) if p.progress >= at + (1 << 20) => {
+                self.progress.inc(p.progress - at);
+                self.progress_reported += p.progress - at;
+                self.progress_at = Some(p.progress);
+            }
+            Some(_) => {}
+        }
         Ok(())
     }
 
@@ -937,6 +952,8 @@ impl TableJob<'_> {
             parts_staged: self.parts_staged,
             progress: self.progress,
             rows_done: self.rows_done,
+            progress_at: None,
+            progress_reported: 0,
             rows: 0,
             token_text: String::new(),
         };
@@ -957,11 +974,29 @@ impl TableJob<'_> {
             other => other,
         })?;
         sink.finish()?;
+        // The bar counts each split's uncompressed bytes once it is done, whatever was
+        // reported on the way.
+        self.progress
+            .inc(split_bytes(self.opened, ranges).saturating_sub(sink.progress_reported));
         Ok(SplitOutcome {
             files: std::mem::take(&mut sink.staged),
             stats: rows.stats,
             merge: input.reader.merge_stats(),
         })
+    }
+}
+
+/// Uncompressed bytes of a split (`None`: of the whole table).
+fn split_bytes(opened: &[OpenedSet], ranges: Option<&[ByteRange]>) -> u64 {
+    match ranges {
+        Some(r) => r
+            .iter()
+            .map(|b| b.data_end.0.saturating_sub(b.data_start.0))
+            .sum(),
+        None => opened
+            .iter()
+            .map(|o| crate::plan::storage_of(o).data_length())
+            .sum(),
     }
 }
 
@@ -1160,7 +1195,7 @@ fn export_table(
     let table_started = Instant::now();
     let t = OpenedTable::open(sets, user_schema, plan)?;
     let table_dir = t.table_dir.as_str();
-    progress.set_message(format!("{table_dir}: starting"));
+    progress.set_message(table_dir.to_string());
 
     // The splits this run exports: this shard's share, or all of them.
     let stored = t.stored_bytes();
@@ -1204,6 +1239,14 @@ fn export_table(
         Some(sh) => shard_dir(table_dir, sh.index, sh.count),
         None => format!("{table_dir}/_staging/{run_id}"),
     };
+
+    progress.set_length(
+        work.iter()
+            .map(|(_, r)| split_bytes(&t.opened, r.as_deref()))
+            .sum(),
+    );
+    progress.set_position(0);
+    progress.reset_eta();
 
     // 1. The table is being rewritten: no _SUCCESS, no leftovers of this shard's (or of
     //    unsharded) earlier runs.
@@ -1315,7 +1358,7 @@ fn export_table(
         }
     }
     report.seconds = table_started.elapsed().as_secs_f64();
-    eprintln!("export {}", report.summary(plan.shard.as_ref()));
+    progress.suspend(|| eprintln!("export {}", report.summary(plan.shard.as_ref())));
     Ok(report)
 }
 

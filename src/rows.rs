@@ -225,6 +225,8 @@ pub struct PartitionInfo<'a> {
     pub key_parts: &'a [&'a [u8]],
     /// The partition's token.
     pub token: &'a Token,
+    /// The reader's [`PartitionReader::progress`] after this partition's header.
+    pub progress: u64,
 }
 
 /// Receives the live rows of a table.
@@ -296,6 +298,7 @@ impl<'v> LiveRows<'v> {
         let none: Vec<Option<&[u8]>> = vec![None; self.view.clustering.len()];
         while let Some(p) = reader.next_partition()? {
             let (key, deletion) = (p.key.to_vec(), p.deletion);
+            let progress = reader.progress();
             self.stats.partitions += 1;
             let token = self.partitioner.token(&key);
             let key_parts = split_partition_key(&key, self.view.partition_key.len())?;
@@ -303,6 +306,7 @@ impl<'v> LiveRows<'v> {
                 key: &key,
                 key_parts: &key_parts,
                 token: &token,
+                progress,
             };
             sink.partition(&info)?;
             self.statics.clear();

@@ -1035,6 +1035,11 @@ pub trait PartitionReader {
     fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>>;
     /// The uncompressed position of the next byte to decode.
     fn position(&self) -> DataOffset;
+    /// How far the reader has got, in uncompressed bytes, for progress reports: the position
+    /// for one file, the sum of its sources' for a merge.
+    fn progress(&self) -> u64 {
+        self.position().0
+    }
 }
 
 impl<S: DataSource> PartitionReader for DataReader<S> {

@@ -800,4 +800,8 @@ impl PartitionReader for Merger<'_> {
     fn position(&self) -> DataOffset {
         DataOffset(0)
     }
+
+    fn progress(&self) -> u64 {
+        self.sources.iter().map(|s| s.reader.progress()).sum()
+    }
 }
