@@ -339,12 +339,21 @@ fn spark_reads_the_compat_output_of_every_type() {
     {
         let work = tmp.path().join(format!("c{i:03}"));
         let args = check.stage(&corpus, &work);
-        for (compat, dir) in [(true, "compat"), (false, "default")] {
+        // `--decimal 10,2` too on the table with a decimal (5.45): Spark's decimal(10,2).
+        let decimal = check.name == "scylla_3x_write_different_types";
+        for dir in ["compat", "default", "decimal"] {
+            if dir == "decimal" && !decimal {
+                continue;
+            }
+            let compat = dir != "default";
             let out = work.join(dir);
             let mut a = args.clone();
             a.extend(["--out".into(), out.to_str().unwrap().into()]);
             if compat {
                 a.extend(["--compat".into(), "spark".into()]);
+            }
+            if dir == "decimal" {
+                a.extend(["--decimal".into(), "10,2".into()]);
             }
             let a: Vec<&str> = a.iter().map(String::as_str).collect();
             let o = export(&a);
@@ -357,7 +366,15 @@ fn spark_reads_the_compat_output_of_every_type() {
             let table = table_dir(&out);
             if compat {
                 let mut job = check.job(table.to_str().unwrap());
-                job["label"] = format!("{} --compat spark", check.label).into();
+                job["label"] = if dir == "decimal" {
+                    format!("{} --compat spark --decimal 10,2", check.label)
+                } else {
+                    format!("{} --compat spark", check.label)
+                }
+                .into();
+                if dir == "decimal" {
+                    job["expect_schema"] = "decimalval:decimal(10,2)".into();
+                }
                 jobs.push(job);
             } else if check.name == "scylla_3x_write_different_types" {
                 // Its TIME column is met first.

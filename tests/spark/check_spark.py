@@ -7,7 +7,8 @@ usage: check_spark.py JOBS.json CHECK_ROWS.py
 JOBS.json  a list of {"label", "table" (DEST/<keyspace>/<table>), "canon" (CANON.json) or
            "expected_jsonl" (rows as `dump` prints them, with "expected_table" and "schema",
            the CQL file that has the table's CREATE TABLE), "set" (or null), "expect_rows" (or
-           null), "expect_error" (a list of strings that Spark's error must all contain; the
+           null), "expect_schema" (a piece of Spark's schema string, e.g. "x:decimal(10,2)"),
+           "expect_error" (a list of strings that Spark's error must all contain; the
            read must then fail)}.
 Every value Spark returns is turned back into Cassandra's SELECT JSON encoding by
 tests/duckdb/check_export.py's converter (Rows as dicts first; timestamps are read in UTC) and
@@ -75,6 +76,8 @@ def main():
         if expect_error:
             return ["Spark read it (expected an error with %s): %s" % (expect_error, schema)], []
         problems, lines = [], ["spark schema: " + schema]
+        if job.get("expect_schema") and job["expect_schema"] not in schema:
+            problems.append("Spark's schema has no %s" % job["expect_schema"])
         if job.get("expect_rows") is not None and job["expect_rows"] != len(rows):
             problems.append("expected %d rows, Spark read %d" % (job["expect_rows"], len(rows)))
         canon = job.get("canon")
