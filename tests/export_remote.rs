@@ -9,7 +9,7 @@
 //! Both compare the rows with the corpus' expected rows (`tests/duckdb/check_export.py`) and
 //! check that an interrupted run leaves no `_SUCCESS` and that re-runs never duplicate rows.
 //! `every_corpus_table_to_*` export every corpus table with expected rows (every non-negative
-//! set of the canon; the corpus' 7 other non-negative sets have no known schema) to each
+//! set of the canon; the corpus' 7 other non-negative sets have no expected rows) to each
 //! server and check all of them in one DuckDB process.
 //! Every file is a multipart upload; s3s-fs refuses parts under 5 MiB (but the last), as S3
 //! does, and the corpus' files are smaller, so there each upload has one part; the GCS test
