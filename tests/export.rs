@@ -13,6 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
 fn ci() -> bool {
@@ -132,65 +134,81 @@ fn duckdb_check(py: &Path, corpus: &Path, table: &Path, canon_path: &Path, rows:
     );
 }
 
-/// Every CQL type family: scalars (with every metadata column), frozen UDT, counters,
-/// collections and statics merged over three 2.x generations, collection updates.
+/// Extra flags for some corpus tables, so that every flag meets real data: every metadata
+/// column and every compression codec.
+const FLAGS: &[(&str, &[&str])] = &[
+    (
+        "scylla_3x_write_different_types",
+        &[
+            "--with-writetime",
+            "--with-ttl",
+            "--with-token",
+            "--with-source",
+            "--bloom-filter",
+        ],
+    ),
+    (
+        "scylla_3x_write_counter_table",
+        &["--compression", "snappy"],
+    ),
+    ("scylla_la_complex_merged", &["--compression", "gzip"]),
+    (
+        "scylla_3x_write_collection_wide_update",
+        &["--compression", "lz4"],
+    ),
+    (
+        "scylla_3x_write_static_interleaved_atomic_and_collection_columns",
+        &["--compression", "none"],
+    ),
+];
+
+/// Every corpus table with expected rows (every non-negative set of the canon, alone or
+/// merged as the canon says; every CQL type family: scalars with every metadata column, UDTs,
+/// counters, collections and statics merged over three 2.x generations, legacy formats from
+/// jb to oa and da): exported to a folder, then read back by DuckDB in one process, each
+/// table's rows equal to the expected ones.
 #[test]
 fn exports_read_back_by_duckdb_equal_the_expected_rows() {
     let Some(corpus) = corpus() else { return };
     let Some(py) = python() else { return };
-    let cases: &[(&str, &[&str])] = &[
-        (
-            "scylla_3x_write_different_types",
-            &[
-                "--with-writetime",
-                "--with-ttl",
-                "--with-token",
-                "--with-source",
-                "--bloom-filter",
-            ],
-        ),
-        ("scylla_3x_write_user_defined_type_table", &[]),
-        (
-            "scylla_3x_write_counter_table",
-            &["--compression", "snappy"],
-        ),
-        ("scylla_la_complex_merged", &["--compression", "gzip"]),
-        (
-            "scylla_3x_write_collection_wide_update",
-            &["--compression", "lz4"],
-        ),
-        (
-            "scylla_3x_write_static_interleaved_atomic_and_collection_columns",
-            &["--compression", "none"],
-        ),
-        ("cassandra_ka_14912", &[]),
-    ];
-    for (name, extra) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let (canon_path, c) = canon(&corpus, name);
-        let (input, schema) = stage(&corpus, &c, tmp.path());
-        let out = tmp.path().join("out");
-        let mut args = vec![
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--schema",
-            schema.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
+    let checks = common::checks(&corpus);
+    assert!(checks.len() >= 180, "{} checks", checks.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        let work = tmp.path().join(format!("c{i:03}"));
+        let out = work.join("out");
+        let mut args = check.stage(&corpus, &work);
+        args.extend(["--out".into(), out.to_str().unwrap().into()]);
+        if let Some((_, extra)) = FLAGS.iter().find(|(n, _)| *n == check.name) {
+            args.extend(extra.iter().map(|s| (*s).to_string()));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = export(&args);
         assert!(
             o.status.success(),
-            "{name}: {}",
+            "{}: {}",
+            check.label,
             String::from_utf8_lossy(&o.stderr)
         );
         let table = table_dir(&out);
         assert!(
             !table.join("_staging").exists(),
-            "{name}: staging left behind"
+            "{}: staging left behind",
+            check.label
         );
-        duckdb_check(&py, &corpus, &table, &canon_path, None);
+        let mut job = check.job(table.to_str().unwrap());
+        job["expect_rows"] = check.expected_rows.into();
+        jobs.push(job);
     }
+    common::batch_check(
+        &py,
+        "tests/duckdb/check_export.py",
+        &["--batch"],
+        &corpus,
+        &jobs,
+        &[],
+    );
 }
 
 /// `--compat spark` and `--decimal`: uuid as text, time as int64; a decimal that fits is
@@ -252,6 +270,191 @@ fn spark_compat_and_decimal_precision() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+/// The venv's python if PySpark and a `java` are there, or `None` (skip) outside CI.
+fn spark_python() -> Option<PathBuf> {
+    let py = python()?;
+    let ok = Command::new(&py)
+        .args(["-c", "import pyspark"])
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || !ci(),
+        "PySpark or java missing: run scripts/install-test-deps.sh"
+    );
+    if !ok {
+        eprintln!("PySpark or java missing: skipping (run scripts/install-test-deps.sh)");
+    }
+    ok.then_some(py)
+}
+
+/// The corpus tables Spark reads: every CQL type family (every scalar type, duration, frozen
+/// and non-frozen collections, UDTs, counters, statics, compact storage with blob and empty
+/// values) over several formats.
+const SPARK_TABLES: &[&str] = &[
+    "scylla_3x_write_different_types",
+    "scylla_3x_partition_key_with_values_of_different_types",
+    "scylla_3x_write_user_defined_type_table",
+    "scylla_3x_write_counter_table",
+    "scylla_3x_write_empty_counter",
+    "scylla_3x_write_collection_wide_update",
+    "scylla_3x_write_collection_incremental_update",
+    "scylla_3x_write_static_interleaved_atomic_and_collection_columns",
+    "scylla_3x_write_compact_table",
+    "scylla_la_complex_merged",
+    "scylla_la_compact_dense",
+    "scylla_la_compact_sparse",
+    "scylla_la_compact_simple_dense",
+    "cassandra_ka_14912",
+    "cassandra_ka_cql_created_dense_table_with_bytes",
+    "cassandra_legacy_clust_counter_compact",
+    "cassandra_legacy_simple_counter",
+    "scylla_multi_counter_test",
+];
+
+/// PySpark 4 (local[1], one JVM for every read) reads the `--compat spark` output of tables
+/// with every CQL type (the corpus' typed tables and testdata/sample's three tables:
+/// every scalar type, duration, non-frozen and frozen UDT, tuple, collections, counter) and
+/// its values equal the expected rows; it refuses the default output's TIME and UUID columns
+/// (as the README says) but reads the default output of tables without them.
+#[test]
+fn spark_reads_the_compat_output_of_every_type() {
+    let Some(corpus) = corpus() else { return };
+    let Some(py) = spark_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    let checks = common::checks(&corpus);
+    for name in SPARK_TABLES {
+        assert!(checks.iter().any(|c| c.name == *name), "{name}");
+    }
+    for (i, check) in checks
+        .iter()
+        .filter(|c| SPARK_TABLES.contains(&c.name.as_str()))
+        .enumerate()
+    {
+        let work = tmp.path().join(format!("c{i:03}"));
+        let args = check.stage(&corpus, &work);
+        // `--decimal 10,2` too on the table with a decimal (5.45): Spark's decimal(10,2).
+        let decimal = check.name == "scylla_3x_write_different_types";
+        for dir in ["compat", "default", "decimal"] {
+            if dir == "decimal" && !decimal {
+                continue;
+            }
+            let compat = dir != "default";
+            let out = work.join(dir);
+            let mut a = args.clone();
+            a.extend(["--out".into(), out.to_str().unwrap().into()]);
+            if compat {
+                a.extend(["--compat".into(), "spark".into()]);
+            }
+            if dir == "decimal" {
+                a.extend(["--decimal".into(), "10,2".into()]);
+            }
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            let o = export(&a);
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                check.label,
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let table = table_dir(&out);
+            if compat {
+                let mut job = check.job(table.to_str().unwrap());
+                job["label"] = if dir == "decimal" {
+                    format!("{} --compat spark --decimal 10,2", check.label)
+                } else {
+                    format!("{} --compat spark", check.label)
+                }
+                .into();
+                if dir == "decimal" {
+                    job["expect_schema"] = "decimalval:decimal(10,2)".into();
+                }
+                jobs.push(job);
+            } else if check.name == "scylla_3x_write_different_types" {
+                // Its TIME column is met first.
+                jobs.push(serde_json::json!({
+                    "label": format!("{} (default: TIME refused)", check.label),
+                    "table": table,
+                    "expect_error": ["PARQUET_TYPE_ILLEGAL", "INT64 (TIME(NANOS,false))"],
+                }));
+            } else if check.name == "scylla_3x_partition_key_with_values_of_different_types"
+                && check.sets[0].contains("/lz4/")
+            {
+                // uuid and timeuuid, no time.
+                jobs.push(serde_json::json!({
+                    "label": format!("{} (default: UUID refused)", check.label),
+                    "table": table,
+                    "expect_error": ["PARQUET_TYPE_ILLEGAL", "FIXED_LEN_BYTE_ARRAY (UUID)"],
+                }));
+            }
+        }
+    }
+    // testdata/sample: every table merged over 3 nodes, as of its expected.jsonl.
+    let sample = format!("{MANIFEST_DIR}/testdata/sample");
+    // Each table directory's schema.cql (its CREATE TYPEs and CREATE TABLE).
+    let schema = |table: &str| {
+        std::fs::read_dir(format!("{sample}/node1/data/shop"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!("{table}-"))
+            })
+            .unwrap()
+            .join("snapshots/sample/schema.cql")
+    };
+    for (compat, dir) in [(true, "compat"), (false, "default")] {
+        let out = tmp.path().join(format!("sample-{dir}"));
+        let mut a = vec![
+            sample.as_str(),
+            "--out",
+            out.to_str().unwrap(),
+            "--now",
+            "2024-01-01T00:00:00Z",
+        ];
+        if compat {
+            a.extend(["--compat", "spark"]);
+        }
+        let o = export(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for table in ["products", "orders", "page_views"] {
+            let path = out.join("shop").join(table);
+            let label = format!("sample shop.{table} ({dir})");
+            if !compat && table == "products" {
+                jobs.push(serde_json::json!({
+                    "label": label,
+                    "table": path,
+                    "expect_error": ["PARQUET_TYPE_ILLEGAL"],
+                }));
+                continue;
+            }
+            jobs.push(serde_json::json!({
+                "label": label,
+                "table": path,
+                "expected_jsonl": format!("{sample}/expected.jsonl"),
+                "expected_table": table,
+                "schema": schema(table),
+            }));
+        }
+    }
+    let out = common::batch_check(
+        &py,
+        "tests/spark/check_spark.py",
+        &[],
+        &corpus,
+        &jobs,
+        &[("SPARK_LOCAL_IP", "127.0.0.1")],
+    );
+    eprintln!("{out}");
 }
 
 /// An export stopped abruptly after 3 parts leaves no `_SUCCESS`; re-running completes it, and
