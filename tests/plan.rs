@@ -225,3 +225,85 @@ fn legacy_shards_give_the_rows_of_a_plain_dump() {
         "the 5 partitions are spread over the shards"
     );
 }
+
+/// The CI-sized form of `scripts/bench-split.sh` (issue 7): one generated LZ4 `nb` set of about
+/// 64 MiB of Data.db, skewed partition sizes (90% of 1..20 rows, 9.5% of 100..1,000, 0.5% of
+/// 1,000..3,000 — the script's 4 GiB set has 5,000..40,000, the same proportion to a split),
+/// cut into 16 splits whose compressed byte ranges are within a factor of 2 of each other.
+#[test]
+fn a_large_generated_set_splits_evenly() {
+    use std::io::Write;
+
+    use sstable_format::sstable_writer::{write_sstable_streaming, WriterOptions};
+    use sstable_format::synth::{self, Synthetic};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp
+        .path()
+        .join("bench/events-0b5e7c10a1b211eeb9620242ac120002");
+    std::fs::create_dir_all(&dir).unwrap();
+    let parts = Synthetic::for_stored_bytes(11, 64 << 20, (1_000, 3_000));
+    let count = parts.len();
+    let mut options = WriterOptions::nb(1);
+    options.encoding_stats = Some(synth::encoding_stats());
+    let mut files = std::collections::BTreeMap::new();
+    let set = write_sstable_streaming(
+        &synth::table(),
+        parts,
+        count,
+        &options,
+        |name, bytes| -> Result<(), Box<dyn std::error::Error>> {
+            let f = match files.entry(name.to_string()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(std::io::BufWriter::new(
+                    std::fs::File::create(dir.join(name))?,
+                )),
+            };
+            Ok(f.write_all(bytes)?)
+        },
+    )
+    .unwrap();
+    for (_, mut f) in files {
+        f.flush().unwrap();
+    }
+    assert!(set.stored_length > 48 << 20, "{set:?}");
+
+    let out = run(
+        &[
+            "plan",
+            tmp.path().to_str().unwrap(),
+            "--splits",
+            "16",
+            "--json",
+        ],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let splits = v["tables"][0]["splits"].as_array().unwrap();
+    assert_eq!(splits.len(), 16);
+    let sizes: Vec<u64> = splits
+        .iter()
+        .map(|s| {
+            s["sstables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["file_end"].as_u64().unwrap() - r["file_start"].as_u64().unwrap())
+                .sum()
+        })
+        .collect();
+    let partitions: u64 = splits
+        .iter()
+        .map(|s| s["partitions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(partitions, set.partitions);
+    // The chunk ranges cover the file: neighbours share at most their boundary chunk.
+    let total: u64 = sizes.iter().sum();
+    assert!(
+        total >= set.stored_length,
+        "{total} < {}",
+        set.stored_length
+    );
+    let (min, max) = (*sizes.iter().min().unwrap(), *sizes.iter().max().unwrap());
+    assert!(min > 0 && max <= 2 * min, "split sizes {sizes:?}");
+}

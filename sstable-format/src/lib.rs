@@ -40,6 +40,7 @@ pub mod split;
 pub mod sstable_writer;
 pub mod statistics;
 pub mod summary;
+pub mod synth;
 pub mod toc;
 pub mod types;
 pub mod value;

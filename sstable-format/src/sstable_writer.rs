@@ -2,7 +2,8 @@
 //! partitions in token order, the bytes of every component — `Data.db` (uncompressed with
 //! `CRC.db`, or LZ4 chunks with `CompressionInfo.db`), `Index.db`, `Summary.db`, `Filter.db`,
 //! `Statistics.db`, `Digest.crc32` and `TOC.txt`. Used to build test sets and the sample backup;
-//! no file I/O: [`write_sstable`] returns the files as a name → bytes map.
+//! no file I/O: [`write_sstable`] returns the files as a name → bytes map, and
+//! [`SstableStreamWriter`] hands them out piece by piece for sets too large for memory.
 //!
 //! Mirrors Cassandra 4.0's `io/sstable/format/big/BigTableWriter` (partition loop, `IndexWriter`,
 //! `StatsCollector`), `io/sstable/metadata/MetadataCollector` and `MetadataSerializer`
@@ -27,12 +28,10 @@ use std::collections::BTreeMap;
 
 use crate::chunks::compress_chunk;
 use crate::compression_info::{write_compression_info, Codec};
-use crate::crc::CrcDb;
 use crate::cursor::encode_uvint;
 use crate::data::{
     BoundKind, Cell, CellKind, DeletionTime, LivenessInfo, RangeTombstoneMarker, Row,
 };
-use crate::digest::compute_digest;
 use crate::error::{Component, Error, Result};
 use crate::key::build_composite;
 use crate::offsets::DataOffset;
@@ -857,44 +856,40 @@ pub fn bloom_spec(fp_chance: f64) -> Result<(usize, usize)> {
 /// of each key, `BloomFilter.setIndexes` with base = h[1], inc = h[0]). From `na` the bit set is
 /// written as raw bytes (bit i in byte i/8); before, as big-endian longs.
 pub fn write_filter(keys: &[&[u8]], fp_chance: f64, version: Version) -> Result<Vec<u8>> {
-    let (hashes, buckets) = bloom_spec(fp_chance)?;
-    let bits = keys.len().max(1) as u64 * buckets as u64 + 20;
-    let words = (bits - 1) / 64 + 1;
-    let size = words * 64;
-    let mut set = vec![0u8; (words * 8) as usize];
+    let mut bloom = BloomBuilder::new(keys.len() as u64, fp_chance)?;
     for key in keys {
-        let (h0, h1) = murmur3_x64_128_cassandra(key);
-        let (mut base, inc) = (h1 as i64, h0 as i64);
-        for _ in 0..hashes {
-            let i = (base % size as i64).unsigned_abs();
-            if let Some(b) = set.get_mut((i >> 3) as usize) {
-                *b |= 1 << (i & 7);
-            }
-            base = base.wrapping_add(inc);
-        }
+        bloom.add(key);
     }
-    let mut out = Vec::with_capacity(set.len() + 8);
-    out.extend_from_slice(&(hashes as i32).to_be_bytes());
-    out.extend_from_slice(&(words as i32).to_be_bytes());
-    if version.has_old_bloom_filter_format() {
-        for w in set.chunks(8) {
-            out.extend(w.iter().rev());
-        }
-    } else {
-        out.extend_from_slice(&set);
-    }
-    Ok(out)
+    Ok(bloom.write(version))
 }
 
 /// Builds `Summary.db` (`IndexSummaryBuilder` at full sampling, `IndexSummarySerializer`, then
 /// the first and last keys): every `min_index_interval`-th key with its Index.db position.
 pub fn write_summary(entries: &[(&[u8], u64)], min_index_interval: u32) -> Vec<u8> {
     let step = min_index_interval.max(1) as usize;
-    let sampled: Vec<&(&[u8], u64)> = entries.iter().step_by(step).collect();
+    let sampled: Vec<(&[u8], u64)> = entries.iter().step_by(step).copied().collect();
+    summary_bytes(
+        &sampled,
+        entries.len() as u64,
+        entries.first().map(|e| e.0),
+        entries.last().map(|e| e.0),
+        min_index_interval,
+    )
+}
+
+/// `Summary.db` of the `sampled` keys (with their Index.db positions) of `count` keys.
+fn summary_bytes(
+    sampled: &[(&[u8], u64)],
+    count: u64,
+    first: Option<&[u8]>,
+    last: Option<&[u8]>,
+    min_index_interval: u32,
+) -> Vec<u8> {
+    let step = u64::from(min_index_interval.max(1));
     let mut body = Vec::new();
     let mut offsets = Vec::with_capacity(sampled.len());
     let base = sampled.len() * 4;
-    for (key, pos) in &sampled {
+    for (key, pos) in sampled {
         offsets.push((base + body.len()) as u32);
         body.extend_from_slice(key);
         body.extend_from_slice(&pos.to_le_bytes());
@@ -904,14 +899,14 @@ pub fn write_summary(entries: &[(&[u8], u64)], min_index_interval: u32) -> Vec<u
     out.extend_from_slice(&(sampled.len() as i32).to_be_bytes());
     out.extend_from_slice(&((base + body.len()) as i64).to_be_bytes());
     out.extend_from_slice(&128i32.to_be_bytes()); // BASE_SAMPLING_LEVEL
-    let full = entries.len().div_ceil(step);
+    let full = count.div_ceil(step);
     out.extend_from_slice(&(full as i32).to_be_bytes());
     for o in offsets {
         out.extend_from_slice(&o.to_le_bytes());
     }
     out.extend_from_slice(&body);
-    for key in [entries.first(), entries.last()] {
-        let k = key.map_or(&[][..], |(k, _)| k);
+    for key in [first, last] {
+        let k = key.unwrap_or(&[]);
         out.extend_from_slice(&(k.len() as i32).to_be_bytes());
         out.extend_from_slice(k);
     }
@@ -1059,7 +1054,11 @@ fn write_statistics(version: Version, bodies: [&[u8]; 4]) -> Vec<u8> {
 // The set writer
 // ---------------------------------------------------------------------------------------------
 
-fn borrow_row<'a>(r: &'a RowData, is_static: bool, index: &BTreeMap<&str, u32>) -> Result<Row<'a>> {
+fn borrow_row<'a>(
+    r: &'a RowData,
+    is_static: bool,
+    index: &BTreeMap<String, u32>,
+) -> Result<Row<'a>> {
     let column = |name: &str| {
         index
             .get(name)
@@ -1112,27 +1111,6 @@ pub fn write_sstable(
     partitions: &[PartitionData],
     options: &WriterOptions,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
-    let version = options.version;
-    if !version.has_serialization_header()
-        || version.has_uint_deletion_time()
-        || version.has_improved_min_max()
-        || version.format_kind() != FormatKind::Big
-        || matches!(version, Version::Ms | Version::Mt)
-    {
-        return Err(Error::UnsupportedVersion {
-            version: version.to_string(),
-            reason: "the writer writes BIG sets of ma..nb",
-        });
-    }
-    for w in partitions.windows(2) {
-        if let [a, b] = w {
-            if partition_order(&a.key, &b.key) != Ordering::Less {
-                return Err(invalid(
-                    "partitions are not in token order (or a key is repeated)",
-                ));
-            }
-        }
-    }
     let used;
     let table = if options.only_used_columns {
         used = used_columns(table, partitions);
@@ -1143,64 +1121,270 @@ pub fn write_sstable(
     let stats = options
         .encoding_stats
         .unwrap_or_else(|| encoding_stats(partitions));
-    let header = table.serialization_header(stats);
-    let layout = header.layout(version)?;
-    let statics = table.row_order(true);
-    let regulars = table.row_order(false);
-    let static_index: BTreeMap<&str, u32> = statics
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name.as_str(), i as u32))
-        .collect();
-    let regular_index: BTreeMap<&str, u32> = regulars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name.as_str(), i as u32))
-        .collect();
-    let multi_cell = |name: &str| {
-        table
+    let options = WriterOptions {
+        encoding_stats: Some(stats),
+        only_used_columns: false,
+        ..options.clone()
+    };
+    let mut w = SstableStreamWriter::new(table, &options, partitions.len() as u64)?;
+    for p in partitions {
+        w.add(p)?;
+    }
+    w.finish()
+}
+
+/// `IndexSummaryBuilder` fed one key at a time: keeps every `min_index_interval`-th key.
+#[derive(Debug)]
+struct SummaryBuilder {
+    step: u64,
+    count: u64,
+    sampled: Vec<(Vec<u8>, u64)>,
+    first: Option<Vec<u8>>,
+}
+
+impl SummaryBuilder {
+    fn add(&mut self, key: &[u8], index_position: u64) {
+        if self.count.is_multiple_of(self.step) {
+            self.sampled.push((key.to_vec(), index_position));
+        }
+        if self.first.is_none() {
+            self.first = Some(key.to_vec());
+        }
+        self.count += 1;
+    }
+}
+
+/// The bit set of `Filter.db`, sized for an expected number of keys.
+#[derive(Debug)]
+struct BloomBuilder {
+    hashes: usize,
+    size: u64,
+    words: u64,
+    set: Vec<u8>,
+}
+
+impl BloomBuilder {
+    /// `FilterFactory.getFilter(expected_keys, fp)`.
+    fn new(expected_keys: u64, fp_chance: f64) -> Result<BloomBuilder> {
+        let (hashes, buckets) = bloom_spec(fp_chance)?;
+        let bits = expected_keys.max(1) * buckets as u64 + 20;
+        let words = (bits - 1) / 64 + 1;
+        let len = usize::try_from(words * 8).map_err(|_| invalid("bloom filter too large"))?;
+        Ok(BloomBuilder {
+            hashes,
+            size: words * 64,
+            words,
+            set: vec![0u8; len],
+        })
+    }
+
+    /// `BloomFilter.setIndexes` with base = h[1], inc = h[0].
+    fn add(&mut self, key: &[u8]) {
+        let (h0, h1) = murmur3_x64_128_cassandra(key);
+        let (mut base, inc) = (h1 as i64, h0 as i64);
+        for _ in 0..self.hashes {
+            let i = (base % self.size as i64).unsigned_abs();
+            if let Some(b) = self.set.get_mut((i >> 3) as usize) {
+                *b |= 1 << (i & 7);
+            }
+            base = base.wrapping_add(inc);
+        }
+    }
+
+    /// From `na` the bit set is written as raw bytes (bit i in byte i/8); before, as
+    /// big-endian longs.
+    fn write(&self, version: Version) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.set.len() + 8);
+        out.extend_from_slice(&(self.hashes as i32).to_be_bytes());
+        out.extend_from_slice(&(self.words as i32).to_be_bytes());
+        if version.has_old_bloom_filter_format() {
+            for w in self.set.chunks(8) {
+                out.extend(w.iter().rev());
+            }
+        } else {
+            out.extend_from_slice(&self.set);
+        }
+        out
+    }
+}
+
+/// Writes one SSTable set a partition at a time, with memory bounded by the largest
+/// partition (plus Summary.db's sampled keys, the bloom filter and the chunk offsets): the
+/// streaming form of [`write_sstable`], which it drives.
+///
+/// The caller feeds partitions in [`partition_order`] ([`SstableStreamWriter::add`]), takes
+/// the finished bytes of `Data.db` (as stored: compressed chunks, or raw slices) and `Index.db`
+/// whenever it likes ([`SstableStreamWriter::take_output`]) and appends them to its files, and
+/// ends with [`SstableStreamWriter::finish`], which returns the remaining tails of `Data.db`
+/// and `Index.db` and the whole other components. The serialization header's
+/// [`EncodingStats`] cannot be computed before the data, so [`WriterOptions::encoding_stats`]
+/// must be set (and [`WriterOptions::only_used_columns`] is not supported: the columns are
+/// the table's).
+#[derive(Debug)]
+pub struct SstableStreamWriter {
+    version: Version,
+    options: WriterOptions,
+    table: TableDef,
+    header: SerializationHeader,
+    static_index: BTreeMap<String, u32>,
+    regular_index: BTreeMap<String, u32>,
+    multi_cell: std::collections::BTreeSet<String>,
+    has_statics: bool,
+    clustering_types: Vec<CqlType>,
+    data: DataWriter,
+    collector: Collector,
+    /// Index.db bytes not yet taken, and Index.db's length so far.
+    index: Vec<u8>,
+    index_length: u64,
+    summary: SummaryBuilder,
+    bloom: BloomBuilder,
+    last_key: Option<Vec<u8>>,
+    /// Stored Data.db bytes not yet taken, and the stored length so far.
+    stored: Vec<u8>,
+    stored_length: u64,
+    /// Compressed: chunk offsets; uncompressed: CRC.db slice checksums.
+    chunk_offsets: Vec<u64>,
+    slice_checksums: Vec<u32>,
+    digest: crate::digest::DigestHasher,
+}
+
+impl SstableStreamWriter {
+    /// A writer of `table` with `options` (whose `encoding_stats` must be set), sizing the
+    /// bloom filter for `expected_partitions` keys (`FilterFactory.getFilter(estimatedKeys)`;
+    /// a wrong estimate only changes the false-positive rate).
+    pub fn new(
+        table: &TableDef,
+        options: &WriterOptions,
+        expected_partitions: u64,
+    ) -> Result<SstableStreamWriter> {
+        let version = options.version;
+        if !version.has_serialization_header()
+            || version.has_uint_deletion_time()
+            || version.has_improved_min_max()
+            || version.format_kind() != FormatKind::Big
+            || matches!(version, Version::Ms | Version::Mt)
+        {
+            return Err(Error::UnsupportedVersion {
+                version: version.to_string(),
+                reason: "the writer writes BIG sets of ma..nb",
+            });
+        }
+        let stats = options
+            .encoding_stats
+            .ok_or_else(|| invalid("the streaming writer needs WriterOptions::encoding_stats"))?;
+        if options.only_used_columns {
+            return Err(invalid(
+                "the streaming writer does not support only_used_columns",
+            ));
+        }
+        let header = table.serialization_header(stats);
+        let layout = header.layout(version)?;
+        let index_of = |cols: Vec<&ColumnDef>| -> BTreeMap<String, u32> {
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i as u32))
+                .collect()
+        };
+        let static_index = index_of(table.row_order(true));
+        let regular_index = index_of(table.row_order(false));
+        let multi_cell = table
             .statics
             .iter()
             .chain(&table.regulars)
-            .any(|c| c.name == name && c.ty.is_multi_cell())
-    };
-    let clustering_types = table.clustering_types();
+            .filter(|c| c.ty.is_multi_cell())
+            .map(|c| c.name.clone())
+            .collect();
+        Ok(SstableStreamWriter {
+            version,
+            options: options.clone(),
+            table: table.clone(),
+            header,
+            has_statics: !static_index.is_empty(),
+            static_index,
+            regular_index,
+            multi_cell,
+            clustering_types: table.clustering_types(),
+            data: DataWriter::new(layout),
+            collector: Collector::new(version, table.clustering.len()),
+            index: Vec::new(),
+            index_length: 0,
+            summary: SummaryBuilder {
+                step: u64::from(options.min_index_interval.max(1)),
+                count: 0,
+                sampled: Vec::new(),
+                first: None,
+            },
+            bloom: BloomBuilder::new(expected_partitions, options.bloom_filter_fp_chance)?,
+            last_key: None,
+            stored: Vec::new(),
+            stored_length: 0,
+            chunk_offsets: Vec::new(),
+            slice_checksums: Vec::new(),
+            digest: crate::digest::DigestHasher::from_kind(version.digest_checksum()),
+        })
+    }
 
-    let mut data = DataWriter::new(layout);
-    let mut collector = Collector::new(version, table.clustering.len());
-    let mut index = Vec::new();
-    let mut index_entries: Vec<(&[u8], u64)> = Vec::new();
-    for p in partitions {
-        let start = data.bytes().len() as u64;
-        index_entries.push((&p.key, index.len() as u64));
-        put_short_bytes(&mut index, &p.key)?;
-        encode_uvint(start, &mut index);
-        encode_uvint(0, &mut index); // no promoted index
+    /// Partitions written so far.
+    pub fn partitions(&self) -> u64 {
+        self.summary.count
+    }
+
+    /// Length of the uncompressed Data.db so far.
+    pub fn data_length(&self) -> u64 {
+        self.data.position()
+    }
+
+    /// Length of the stored Data.db so far (complete chunks only).
+    pub fn stored_length(&self) -> u64 {
+        self.stored_length
+    }
+
+    /// Appends a partition, which must come after the previous one in [`partition_order`].
+    pub fn add(&mut self, p: &PartitionData) -> Result<()> {
+        if let Some(last) = &self.last_key {
+            if partition_order(last, &p.key) != Ordering::Less {
+                return Err(invalid(
+                    "partitions are not in token order (or a key is repeated)",
+                ));
+            }
+        }
+        let start = self.data.position();
+        self.summary.add(&p.key, self.index_length);
+        self.bloom.add(&p.key);
+        let before = self.index.len();
+        put_short_bytes(&mut self.index, &p.key)?;
+        encode_uvint(start, &mut self.index);
+        encode_uvint(0, &mut self.index); // no promoted index
+        self.index_length += (self.index.len() - before) as u64;
+
+        let multi_cell = |name: &str| self.multi_cell.contains(name);
+        let collector = &mut self.collector;
+        let data = &mut self.data;
         collector.partition_cells = 0;
         collector.deletion(p.deletion);
         data.start_partition(&p.key, p.deletion)?;
-        if !statics.is_empty() {
+        if self.has_statics {
             let empty = RowData::new(Vec::new());
             let row = p.static_row.as_ref().unwrap_or(&empty);
             if !row.is_empty() {
                 collector.row(row, &multi_cell);
             }
-            data.write_row(&borrow_row(row, true, &static_index)?)?;
+            data.write_row(&borrow_row(row, true, &self.static_index)?)?;
         } else if p.static_row.as_ref().is_some_and(|r| !r.is_empty()) {
             return Err(invalid("a static row in a table without static columns"));
         }
         for u in &p.unfiltereds {
             match u {
                 UnfilteredData::Row(r) => {
-                    if r.clustering.len() != table.clustering.len() {
+                    if r.clustering.len() != self.table.clustering.len() {
                         return Err(invalid("a row's clustering has the wrong size"));
                     }
-                    collector.clustering(&clustering_types, &r.clustering);
+                    collector.clustering(&self.clustering_types, &r.clustering);
                     collector.row(r, &multi_cell);
-                    data.write_row(&borrow_row(r, false, &regular_index)?)?;
+                    data.write_row(&borrow_row(r, false, &self.regular_index)?)?;
                 }
                 UnfilteredData::Marker(m) => {
-                    collector.clustering(&clustering_types, &m.values);
+                    collector.clustering(&self.clustering_types, &m.values);
                     for d in m.close.iter().chain(m.open.iter()) {
                         collector.deletion(*d);
                     }
@@ -1215,120 +1399,241 @@ pub fn write_sstable(
             }
         }
         data.end_partition()?;
-        let size = data.bytes().len() as u64 - start;
+        let size = data.position() - start;
         collector.partition_sizes.add(size as i64);
         let cells = collector.partition_cells;
         collector.cells_per_partition.add(cells);
+        self.last_key = Some(p.key.clone());
+        self.store(false)
     }
-    let raw = data.finish();
 
-    let mut files = BTreeMap::new();
-    let name = |c: &str| file_name(version, options.generation, c);
-    let mut toc = vec![
-        "Data.db",
-        "Index.db",
-        "Summary.db",
-        "Filter.db",
-        "Statistics.db",
-    ];
-    let (stored, compression_ratio) = match options.compression {
-        Compression::None => {
-            let mut crc = Vec::new();
-            CrcDb::build(&raw, 64 * 1024, version).write(&mut crc);
-            files.insert(name("CRC.db"), crc);
-            toc.push("CRC.db");
-            (raw, -1.0)
-        }
-        Compression::Lz4 { chunk_length } => {
-            let mut stored = Vec::new();
-            let mut offsets = Vec::new();
-            for chunk in raw.chunks(chunk_length.max(1) as usize) {
-                offsets.push(stored.len() as u64);
-                let start = stored.len();
-                compress_chunk(&Codec::Lz4, chunk, &mut stored)?;
-                let crc = crc32fast::hash(stored.get(start..).unwrap_or(&[]));
-                stored.extend_from_slice(&crc.to_be_bytes());
+    /// Stores the complete chunks (slices) of the buffered uncompressed bytes; with `last`,
+    /// the final partial one too.
+    fn store(&mut self, last: bool) -> Result<()> {
+        let unit = match self.options.compression {
+            Compression::None => 64 * 1024,
+            Compression::Lz4 { chunk_length } => chunk_length.max(1) as usize,
+        };
+        let buffered = self.data.bytes();
+        let whole = if last {
+            buffered.len()
+        } else {
+            buffered.len() / unit * unit
+        };
+        let Some(ready) = buffered.get(..whole) else {
+            return Ok(());
+        };
+        for chunk in ready.chunks(unit) {
+            let start = self.stored.len();
+            match self.options.compression {
+                Compression::None => {
+                    self.slice_checksums
+                        .push(self.version.crc_db_checksum().compute(chunk));
+                    self.stored.extend_from_slice(chunk);
+                }
+                Compression::Lz4 { .. } => {
+                    self.chunk_offsets.push(self.stored_length);
+                    compress_chunk(&Codec::Lz4, chunk, &mut self.stored)?;
+                    let crc = crc32fast::hash(self.stored.get(start..).unwrap_or(&[]));
+                    self.stored.extend_from_slice(&crc.to_be_bytes());
+                }
             }
-            let mut info = Vec::new();
-            write_compression_info(
-                "LZ4Compressor",
-                &[],
-                chunk_length,
-                version
-                    .has_max_compressed_length()
-                    .then_some(i32::MAX as u32),
-                raw.len() as u64,
-                &offsets,
-                &mut info,
-            );
-            files.insert(name("CompressionInfo.db"), info);
-            toc.push("CompressionInfo.db");
-            let ratio = if raw.is_empty() {
-                -1.0
-            } else {
-                stored.len() as f64 / raw.len() as f64
-            };
-            (stored, ratio)
+            let written = self.stored.get(start..).unwrap_or(&[]);
+            self.digest.update(written);
+            self.stored_length += written.len() as u64;
         }
+        self.data.discard_front(whole);
+        Ok(())
+    }
+
+    /// The stored `Data.db` bytes and the `Index.db` bytes produced since the last call, to be
+    /// appended to the files.
+    pub fn take_output(&mut self) -> (Vec<u8>, Vec<u8>) {
+        (
+            std::mem::take(&mut self.stored),
+            std::mem::take(&mut self.index),
+        )
+    }
+
+    /// Ends the set. Returns file name → bytes like [`write_sstable`], except that `Data.db`
+    /// and `Index.db` hold only what [`SstableStreamWriter::take_output`] has not returned
+    /// (their tails, to append).
+    pub fn finish(mut self) -> Result<BTreeMap<String, Vec<u8>>> {
+        self.store(true)?;
+        let version = self.version;
+        let options = &self.options;
+        let raw_length = self.data.position();
+        let mut files = BTreeMap::new();
+        let name = |c: &str| file_name(version, options.generation, c);
+        let mut toc = vec![
+            "Data.db",
+            "Index.db",
+            "Summary.db",
+            "Filter.db",
+            "Statistics.db",
+        ];
+        let compression_ratio = match options.compression {
+            Compression::None => {
+                let mut crc = Vec::with_capacity(4 + 4 * self.slice_checksums.len());
+                crc.extend_from_slice(&(64u32 * 1024).to_be_bytes());
+                for c in &self.slice_checksums {
+                    crc.extend_from_slice(&c.to_be_bytes());
+                }
+                files.insert(name("CRC.db"), crc);
+                toc.push("CRC.db");
+                -1.0
+            }
+            Compression::Lz4 { chunk_length } => {
+                let mut info = Vec::new();
+                write_compression_info(
+                    "LZ4Compressor",
+                    &[],
+                    chunk_length,
+                    version
+                        .has_max_compressed_length()
+                        .then_some(i32::MAX as u32),
+                    raw_length,
+                    &self.chunk_offsets,
+                    &mut info,
+                );
+                files.insert(name("CompressionInfo.db"), info);
+                toc.push("CompressionInfo.db");
+                if raw_length == 0 {
+                    -1.0
+                } else {
+                    self.stored_length as f64 / raw_length as f64
+                }
+            }
+        };
+        let digest = match self.digest.finish() {
+            crate::digest::DigestValue::Checksum(v) => v,
+            crate::digest::DigestValue::Sha1(_) => {
+                return Err(invalid("the writer does not write SHA-1 digests"))
+            }
+        };
+        files.insert(
+            name(version.digest_component()),
+            digest.to_string().into_bytes(),
+        );
+        toc.push(version.digest_component());
+        files.insert(name("Data.db"), std::mem::take(&mut self.stored));
+        files.insert(name("Filter.db"), self.bloom.write(version));
+        let sampled: Vec<(&[u8], u64)> = self
+            .summary
+            .sampled
+            .iter()
+            .map(|(k, p)| (k.as_slice(), *p))
+            .collect();
+        files.insert(
+            name("Summary.db"),
+            summary_bytes(
+                &sampled,
+                self.summary.count,
+                self.summary.first.as_deref(),
+                self.last_key.as_deref(),
+                options.min_index_interval,
+            ),
+        );
+        files.insert(name("Index.db"), std::mem::take(&mut self.index));
+
+        let mut validation = Vec::new();
+        put_utf(&mut validation, MURMUR3_PARTITIONER);
+        validation.extend_from_slice(&options.bloom_filter_fp_chance.to_be_bytes());
+        let mut compaction = Vec::new();
+        if version.has_compaction_ancestors() {
+            compaction.extend_from_slice(&0i32.to_be_bytes());
+        }
+        // An empty sparse HyperLogLog++ (version -2, p 13, sp 25, format SPARSE, 0 entries).
+        let hll = [0xff, 0xff, 0xff, 0xfe, 13, 25, 1, 0];
+        compaction.extend_from_slice(&(hll.len() as i32).to_be_bytes());
+        compaction.extend_from_slice(&hll);
+        let mut stats_body = Vec::new();
+        write_stats(
+            &StatsInput {
+                version,
+                collector: &self.collector,
+                compression_ratio,
+                repaired_at: options.repaired_at,
+                originating_host_id: options.originating_host_id,
+            },
+            &mut stats_body,
+        );
+        let mut header_body = Vec::new();
+        write_serialization_header(&self.header, &mut header_body);
+        files.insert(
+            name("Statistics.db"),
+            write_statistics(
+                version,
+                [&validation, &compaction, &stats_body, &header_body],
+            ),
+        );
+        toc.push("TOC.txt");
+        let mut toc_text = String::new();
+        for c in toc {
+            toc_text.push_str(c);
+            toc_text.push('\n');
+        }
+        files.insert(name("TOC.txt"), toc_text.into_bytes());
+        Ok(files)
+    }
+}
+
+/// What [`write_sstable_streaming`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamedSet {
+    /// Partitions written.
+    pub partitions: u64,
+    /// Uncompressed `Data.db` length.
+    pub data_length: u64,
+    /// Stored `Data.db` length.
+    pub stored_length: u64,
+}
+
+/// Writes a set of `table` from `partitions` (in [`partition_order`]; `expected_partitions`
+/// sizes the bloom filter) with an [`SstableStreamWriter`], handing every piece of every
+/// component to `append(file name, bytes)`, which appends it to that file (creating it on the
+/// first call). `Data.db` and `Index.db` come in many pieces as partitions are written, the
+/// other components in one piece at the end.
+pub fn write_sstable_streaming<E: From<Error>>(
+    table: &TableDef,
+    partitions: impl IntoIterator<Item = PartitionData>,
+    expected_partitions: u64,
+    options: &WriterOptions,
+    mut append: impl FnMut(&str, &[u8]) -> std::result::Result<(), E>,
+) -> std::result::Result<StreamedSet, E> {
+    let data_name = file_name(options.version, options.generation, "Data.db");
+    let index_name = file_name(options.version, options.generation, "Index.db");
+    let mut w = SstableStreamWriter::new(table, options, expected_partitions)?;
+    for p in partitions {
+        w.add(&p)?;
+        let (data, index) = w.take_output();
+        if !data.is_empty() {
+            append(&data_name, &data)?;
+        }
+        if !index.is_empty() {
+            append(&index_name, &index)?;
+        }
+    }
+    let (data, index) = w.take_output();
+    append(&data_name, &data)?;
+    append(&index_name, &index)?;
+    let set = StreamedSet {
+        partitions: w.partitions(),
+        data_length: w.data_length(),
+        stored_length: w.stored_length(),
     };
-    let digest = compute_digest(version.digest_checksum(), &stored)?;
-    files.insert(
-        name(version.digest_component()),
-        digest.to_string().into_bytes(),
-    );
-    toc.push(version.digest_component());
-    files.insert(name("Data.db"), stored);
-
-    let keys: Vec<&[u8]> = partitions.iter().map(|p| p.key.as_slice()).collect();
-    files.insert(
-        name("Filter.db"),
-        write_filter(&keys, options.bloom_filter_fp_chance, version)?,
-    );
-    files.insert(
-        name("Summary.db"),
-        write_summary(&index_entries, options.min_index_interval),
-    );
-    files.insert(name("Index.db"), index);
-
-    let mut validation = Vec::new();
-    put_utf(&mut validation, MURMUR3_PARTITIONER);
-    validation.extend_from_slice(&options.bloom_filter_fp_chance.to_be_bytes());
-    let mut compaction = Vec::new();
-    if version.has_compaction_ancestors() {
-        compaction.extend_from_slice(&0i32.to_be_bytes());
+    let files = w.finish()?;
+    let mut stored_length = 0;
+    for (name, bytes) in &files {
+        append(name, bytes)?;
+        if *name == data_name {
+            stored_length = bytes.len() as u64;
+        }
     }
-    // An empty sparse HyperLogLog++ (version -2, p 13, sp 25, format SPARSE, 0 entries).
-    let hll = [0xff, 0xff, 0xff, 0xfe, 13, 25, 1, 0];
-    compaction.extend_from_slice(&(hll.len() as i32).to_be_bytes());
-    compaction.extend_from_slice(&hll);
-    let mut stats_body = Vec::new();
-    write_stats(
-        &StatsInput {
-            version,
-            collector: &collector,
-            compression_ratio,
-            repaired_at: options.repaired_at,
-            originating_host_id: options.originating_host_id,
-        },
-        &mut stats_body,
-    );
-    let mut header_body = Vec::new();
-    write_serialization_header(&header, &mut header_body);
-    files.insert(
-        name("Statistics.db"),
-        write_statistics(
-            version,
-            [&validation, &compaction, &stats_body, &header_body],
-        ),
-    );
-    toc.push("TOC.txt");
-    let mut toc_text = String::new();
-    for c in toc {
-        toc_text.push_str(c);
-        toc_text.push('\n');
-    }
-    files.insert(name("TOC.txt"), toc_text.into_bytes());
-    Ok(files)
+    Ok(StreamedSet {
+        stored_length: stored_length + set.stored_length,
+        ..set
+    })
 }
 
 /// `table` with only the static and regular columns that `partitions` use.

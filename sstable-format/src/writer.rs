@@ -17,7 +17,10 @@ pub struct DataWriter {
     out: Vec<u8>,
     body: Vec<u8>,
     previous_size: u64,
-    partition_start: usize,
+    /// Position of the current partition's start in the whole stream.
+    partition_start: u64,
+    /// Bytes already taken out of `out` by [`DataWriter::discard_front`].
+    taken: u64,
     in_partition: bool,
 }
 
@@ -34,16 +37,31 @@ impl DataWriter {
             body: Vec::new(),
             previous_size: 0,
             partition_start: 0,
+            taken: 0,
             in_partition: false,
         }
     }
 
-    /// Bytes written so far (the uncompressed Data.db).
+    /// Bytes written and not yet discarded (all of the uncompressed Data.db unless
+    /// [`DataWriter::discard_front`] was called).
     pub fn bytes(&self) -> &[u8] {
         &self.out
     }
 
-    /// The uncompressed Data.db.
+    /// Length of the uncompressed stream written so far, discarded bytes included.
+    pub fn position(&self) -> u64 {
+        self.taken + self.out.len() as u64
+    }
+
+    /// Drops the first `n` buffered bytes (a streaming caller has stored them), so that the
+    /// buffer stays bounded. Positions keep counting from the start of the stream.
+    pub fn discard_front(&mut self, n: usize) {
+        let n = n.min(self.out.len());
+        self.out.drain(..n);
+        self.taken += n as u64;
+    }
+
+    /// The uncompressed Data.db (what [`DataWriter::discard_front`] left).
     pub fn finish(self) -> Vec<u8> {
         self.out
     }
@@ -80,7 +98,7 @@ impl DataWriter {
         }
         let len = u16::try_from(key.len())
             .map_err(|_| invalid("partition key longer than 65535 bytes"))?;
-        self.partition_start = self.out.len();
+        self.partition_start = self.position();
         self.out.extend_from_slice(&len.to_be_bytes());
         self.out.extend_from_slice(key);
         if self.layout.version.has_uint_deletion_time() {
@@ -104,7 +122,7 @@ impl DataWriter {
         self.in_partition = true;
         // `ColumnIndex`: the first unfiltered's "previous size" is its offset in the partition
         // (`pos - previousRowStart` with `previousRowStart = 0`); the static row gets 0.
-        self.previous_size = (self.out.len() - self.partition_start) as u64;
+        self.previous_size = self.position() - self.partition_start;
         Ok(())
     }
 
@@ -263,7 +281,7 @@ impl DataWriter {
         encode_uvint(prev, &mut self.out);
         self.out.extend_from_slice(&body);
         self.previous_size = if row.is_static {
-            (self.out.len() - self.partition_start) as u64
+            self.position() - self.partition_start
         } else {
             (self.out.len() - start) as u64
         };
