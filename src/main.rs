@@ -8,7 +8,13 @@ fn main() -> ExitCode {
             // One clear line, no backtrace: every message already names the file, the
             // component and the byte offset.
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            // 2 for a command line that can never work (as clap's own usage errors), so that
+            // schedulers can tell it from a failure worth retrying.
+            if matches!(e, sstable_lake::error::Error::Usage(_)) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
