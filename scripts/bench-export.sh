@@ -7,7 +7,7 @@
 # Builds in release, generates one LZ4-compressed `nb` set with skewed partition sizes
 # (sstable-format/examples/gen_large.rs) into a temporary directory (removed on exit), then runs
 # `sstable-lake export DIR --out OUT --splits 8 --threads T` for T = 1 and 2, twice each, and
-# prints wall time, throughput and peak RSS (/usr/bin/time -v) of each, and the speed-up of
+# prints wall time, throughput and peak memory of each, and the speed-up of
 # 2 threads over 1 (best run of each). Then exports SIZE/4 and SIZE with 2 threads and prints
 # both peak RSS figures: memory must not grow with the input. Run it on an idle machine.
 set -euo pipefail
@@ -20,7 +20,6 @@ cargo build --release --quiet -p sstable-format --example gen_large
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 LAKE="$TARGET/release/sstable-lake"
 GEN="$TARGET/release/examples/gen_large"
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-export.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -35,35 +34,51 @@ echo "== generating $SIZE and $quarter bytes of Data.db in $WORK"
 "$GEN" "$WORK/small" "$quarter" >/dev/null
 du -sh "$WORK/big" "$WORK/small"
 
-# run NAME INPUT THREADS: one export; prints "seconds peak_kib"
+# run NAME INPUT THREADS: one export; prints "seconds peak_anon_kib rows bytes_read peak_file_kib".
+# Memory is sampled from /proc/PID/status every 10 ms: RssAnon (heap: what the export holds) and
+# RssFile (pages of the memory-mapped SSTables, which the kernel reclaims at will).
 run() {
     local out="$WORK/out-$1"
     rm -rf "$out"
-    /usr/bin/time -v -o "$WORK/time-$1.txt" \
-        "$LAKE" export "$2" --out "$out" --splits 8 --threads "$3" --now 2024-01-01T00:00:00Z \
-        --report "$WORK/report-$1.json" 2>"$WORK/stderr-$1.txt" || { cat "$WORK/stderr-$1.txt" >&2; exit 1; }
-    python3 - "$WORK/time-$1.txt" "$WORK/report-$1.json" <<'PY'
-import json, re, sys
-t = open(sys.argv[1]).read()
-wall = t.split("Elapsed (wall clock) time (h:mm:ss or m:ss): ")[1].split()[0].split(":")
-secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
-rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
-r = json.load(open(sys.argv[2]))
-print(f"{secs:.2f} {rss} {r['rows']} {r['bytes_read']}")
+    python3 - "$WORK/stderr-$1.txt" "$WORK/report-$1.json" "$LAKE" export "$2" --out "$out" \
+        --splits 8 --threads "$3" --now 2024-01-01T00:00:00Z --report "$WORK/report-$1.json" <<'PY'
+import json, subprocess, sys, time
+err_path, report_path, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+start = time.monotonic()
+with open(err_path, "w") as err:
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    anon = file = 0
+    while p.poll() is None:
+        try:
+            for line in open(f"/proc/{p.pid}/status"):
+                if line.startswith("RssAnon:"):
+                    anon = max(anon, int(line.split()[1]))
+                elif line.startswith("RssFile:"):
+                    file = max(file, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        time.sleep(0.01)
+secs = time.monotonic() - start
+if p.returncode != 0:
+    sys.stderr.write(open(err_path).read())
+    sys.exit(1)
+r = json.load(open(report_path))
+print(f"{secs:.2f} {anon} {r['rows']} {r['bytes_read']} {file}")
 PY
 }
 
 declare -A best
 for T in 1 2; do
     for i in 1 2; do
-        read -r secs rss rows bytes < <(run "t$T-$i" "$WORK/big" "$T")
-        printf '   threads=%s run %s: %6.2f s, %7.1f MiB/s of Data.db, %9.0f rows/s, peak RSS %s MiB\n' \
-            "$T" "$i" "$secs" "$(python3 -c "print($bytes/2**20/$secs)")" "$(python3 -c "print($rows/$secs)")" "$((rss / 1024))"
+        read -r secs anon rows bytes file < <(run "t$T-$i" "$WORK/big" "$T")
+        printf '   threads=%s run %s: %6.2f s, %7.1f MiB/s of Data.db, %9.0f rows/s, peak heap %s MiB (mapped file pages %s MiB)\n' \
+            "$T" "$i" "$secs" "$(python3 -c "print($bytes/2**20/$secs)")" "$(python3 -c "print($rows/$secs)")" "$((anon / 1024))" "$((file / 1024))"
         if [ -z "${best[$T]:-}" ] || python3 -c "import sys; sys.exit(not $secs < ${best[$T]})"; then best[$T]=$secs; fi
     done
 done
 python3 -c "print(f'   speed-up of 2 threads over 1 (best runs): {${best[1]}/${best[2]}:.2f}x')"
 
-read -r _ rss_small _ _ < <(run small "$WORK/small" 2)
-read -r _ rss_big _ _ < <(run big "$WORK/big" 2)
-echo "   peak RSS with 2 threads: $((rss_small / 1024)) MiB for $quarter bytes, $((rss_big / 1024)) MiB for $SIZE"
+read -r _ anon_small _ _ file_small < <(run small "$WORK/small" 2)
+read -r _ anon_big _ _ file_big < <(run big "$WORK/big" 2)
+echo "   peak heap (RssAnon) with 2 threads: $((anon_small / 1024)) MiB for $quarter bytes, $((anon_big / 1024)) MiB for $SIZE"
+echo "   (mapped SSTable pages, RssFile: $((file_small / 1024)) MiB and $((file_big / 1024)) MiB: page cache the kernel reclaims)"
