@@ -11,4 +11,5 @@ pub mod json;
 pub mod plan;
 pub mod rows;
 pub mod sstable;
+pub mod store;
 pub mod table;
