@@ -1169,6 +1169,46 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn input_store_flags() {
+        let plan = |args: &[&str]| {
+            let mut all = vec!["sstable-lake"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().into_plan(0)
+        };
+        let Plan::Dump(d) = plan(&[
+            "dump",
+            "s3://b/backups",
+            "--region",
+            "eu-west-1",
+            "--read-block-size",
+            "4KiB",
+            "--read-ahead",
+            "0",
+        ])
+        .unwrap() else {
+            panic!("not a dump")
+        };
+        assert_eq!(d.store.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(d.read.block_size, 4096);
+        assert_eq!(d.read.read_ahead, 0);
+        assert!(plan(&["dump", "/local", "--region", "x"]).is_err());
+        assert!(plan(&["inspect", "s3://b/x", "--gcs-service-account", "k.json"]).is_err());
+        assert!(plan(&[
+            "plan",
+            "gs://b/x",
+            "--splits",
+            "2",
+            "--endpoint",
+            "http://h"
+        ])
+        .is_err());
+        assert!(plan(&["dump", "gs://b", "--read-block-size", "0"]).is_err());
+        // export: a flag fits the destination or an input.
+        assert!(plan(&["export", "s3://b/in", "--out", "/tmp/o", "--region", "r"]).is_ok());
+        assert!(plan(&["export", "/in", "--out", "/tmp/o", "--region", "r"]).is_err());
+    }
+
     fn export(args: &[&str]) -> Result<ExportPlan, Error> {
         let mut all = vec!["sstable-lake", "export", "x"];
         all.extend_from_slice(args);

@@ -1,6 +1,8 @@
 //! Backup discovery: walks the input files and directories, groups SSTable components into sets
 //! (one generation in one directory), works out keyspace, table, node and snapshot from the
-//! layout, and reports what it skips and why.
+//! layout, and reports what it skips and why. An `s3://` or `gs://` input is listed instead
+//! of walked (see [`crate::store`]); its objects' URLs go through the same classification as
+//! local paths.
 //!
 //! Mirrors Cassandra's `db/Directories` (data, `snapshots/<tag>/`, `backups/`, `.<index>/`
 //! layouts), `db/lifecycle/LogFile`/`LogRecord` (transaction logs), `service/snapshot/
