@@ -28,11 +28,133 @@ enum Command {
     Export(Box<ExportArgs>),
 }
 
+/// How `s3://` and `gs://` inputs are reached (the same flags as `export --out`'s).
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Object store endpoint instead of the cloud's own (MinIO, Ceph, an emulator), e.g.
+    /// http://127.0.0.1:9000. For gs:// it is the base URL of the storage (XML) API.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Allow plain http:// endpoints (local MinIO/Ceph/emulators); https only otherwise.
+    #[arg(long)]
+    allow_http: bool,
+    /// S3 request style: path (the default) or virtual (bucket.endpoint).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    s3_url_style: Option<S3UrlStyle>,
+    /// Google service account JSON key file for gs:// (default: the standard chain).
+    #[arg(long, value_name = "FILE")]
+    gcs_service_account: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn into_options(self) -> StoreOptions {
+        StoreOptions {
+            endpoint: self.endpoint,
+            region: self.region,
+            allow_http: self.allow_http,
+            s3_url_style: self.s3_url_style,
+            gcs_service_account: self.gcs_service_account,
+            upload_part_size: 8 << 20,
+        }
+    }
+}
+
+/// How Data.db objects are read (s3:// and gs:// inputs).
+#[derive(Debug, Args)]
+struct ReadArgs {
+    /// Bytes per ranged GET of a Data.db object (memory per open Data.db: this times
+    /// 1 + --read-ahead).
+    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
+    read_block_size: String,
+    /// Blocks of a Data.db object fetched ahead while the current one is decoded.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    read_ahead: usize,
+    /// Retries of a failed object-store request (exponential backoff, 3 minutes at most).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    read_retries: usize,
+}
+
+impl ReadArgs {
+    fn into_options(self) -> Result<crate::store::ReadOptions, Error> {
+        let block_size = parse_size(&self.read_block_size)
+            .filter(|n| (1..=1 << 30).contains(n))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--read-block-size {:?}: expected a size like 8MiB, at most 1GiB",
+                    self.read_block_size
+                ))
+            })?;
+        Ok(crate::store::ReadOptions {
+            block_size,
+            read_ahead: self.read_ahead,
+            retries: self.read_retries,
+        })
+    }
+}
+
+/// The object stores among the input paths.
+fn input_stores(paths: &[PathBuf]) -> Vec<RemoteStore> {
+    paths
+        .iter()
+        .filter_map(|p| match crate::store::Location::of(p) {
+            crate::store::Location::Object { store, .. } => Some(store),
+            crate::store::Location::Local(_) => None,
+        })
+        .collect()
+}
+
+/// Checks that every store flag given applies to one of `stores` (the inputs' and the
+/// destination's), and the endpoint's scheme. `what` names the URLs for messages.
+fn check_store_flags(
+    store: &StoreOptions,
+    stores: &[RemoteStore],
+    what: &str,
+) -> Result<(), Error> {
+    let any = !stores.is_empty();
+    let s3 = stores.contains(&RemoteStore::S3);
+    let gcs = stores.contains(&RemoteStore::Gcs);
+    let misplaced = [
+        ("--endpoint", store.endpoint.is_some(), any),
+        ("--allow-http", store.allow_http, any),
+        ("--region", store.region.is_some(), s3),
+        ("--s3-url-style", store.s3_url_style.is_some(), s3),
+        (
+            "--gcs-service-account",
+            store.gcs_service_account.is_some(),
+            gcs,
+        ),
+    ];
+    if let Some((flag, _, _)) = misplaced.iter().find(|(_, given, fits)| *given && !*fits) {
+        return Err(Error::Usage(format!("{flag} does not apply to {what}")));
+    }
+    if let Some(e) = &store.endpoint {
+        if !(e.starts_with("https://") || e.starts_with("http://")) {
+            return Err(Error::Usage(format!(
+                "--endpoint {e}: expected an http:// or https:// URL"
+            )));
+        }
+        if e.starts_with("http://") && !store.allow_http {
+            return Err(Error::Usage(format!(
+                "--endpoint {e}: plain HTTP needs --allow-http"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 struct PlanArgs {
-    /// Files or directories (searched recursively) holding SSTables.
+    /// Files or directories (searched recursively) holding SSTables; also s3://BUCKET/PREFIX
+    /// and gs://BUCKET/PREFIX (every object under the prefix, read in place).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Number of splits per table.
     #[arg(long, value_name = "N")]
     splits: usize,
@@ -46,9 +168,14 @@ struct PlanArgs {
 
 #[derive(Debug, Args)]
 struct InspectArgs {
-    /// Files or directories (searched recursively) holding SSTables.
+    /// Files or directories (searched recursively) holding SSTables; also s3://BUCKET/PREFIX
+    /// and gs://BUCKET/PREFIX (every object under the prefix, read in place).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Print one JSON object per set instead of text.
     #[arg(long)]
     json: bool,
@@ -65,9 +192,14 @@ struct InspectArgs {
 
 #[derive(Debug, Args)]
 struct DumpArgs {
-    /// Files or directories (searched recursively) holding SSTables.
+    /// Files or directories (searched recursively) holding SSTables; also s3://BUCKET/PREFIX
+    /// and gs://BUCKET/PREFIX (every object under the prefix, read in place).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    read: ReadArgs,
     /// CQL file with CREATE TYPE / CREATE TABLE statements (used when no schema.cql is beside
     /// the SSTables).
     #[arg(long, value_name = "FILE")]
@@ -100,7 +232,8 @@ struct DumpArgs {
 
 #[derive(Debug, Args)]
 struct ExportArgs {
-    /// Files or directories (searched recursively) holding SSTables.
+    /// Files or directories (searched recursively) holding SSTables; also s3://BUCKET/PREFIX
+    /// and gs://BUCKET/PREFIX (every object under the prefix, read in place).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Destination: a directory path, a file:// URL, s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX].
@@ -176,6 +309,8 @@ struct ExportArgs {
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Test hook: exit abruptly after staging N parts (an interrupted run).
     #[arg(long, hide = true, value_name = "N")]
     fail_after_parts: Option<u64>,
@@ -266,8 +401,8 @@ impl std::fmt::Display for Destination {
     }
 }
 
-/// Object stores `export` writes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Object stores `export` writes to and inputs are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RemoteStore {
     /// Amazon S3 and S3-compatible stores (`s3://`).
@@ -328,8 +463,10 @@ pub struct ExportPlan {
     pub paths: Vec<PathBuf>,
     /// Destination.
     pub out: Destination,
-    /// How to reach an object store destination.
+    /// How to reach an object store destination (and s3:// / gs:// inputs).
     pub store: StoreOptions,
+    /// How Data.db objects are read.
+    pub read: crate::store::ReadOptions,
     /// Schema file.
     pub schema: Option<PathBuf>,
     /// When TTLs are evaluated.
@@ -553,47 +690,16 @@ impl ExportArgs {
             gcs_service_account: self.gcs_service_account,
             upload_part_size,
         };
-        let remote = match &out {
-            Destination::Local(_) => None,
-            Destination::Remote { store, .. } => Some(*store),
-        };
-        let misplaced = [
-            ("--endpoint", store.endpoint.is_some(), remote.is_some()),
-            ("--allow-http", store.allow_http, remote.is_some()),
-            (
-                "--region",
-                store.region.is_some(),
-                remote == Some(RemoteStore::S3),
-            ),
-            (
-                "--s3-url-style",
-                store.s3_url_style.is_some(),
-                remote == Some(RemoteStore::S3),
-            ),
-            (
-                "--gcs-service-account",
-                store.gcs_service_account.is_some(),
-                remote == Some(RemoteStore::Gcs),
-            ),
-        ];
-        if let Some((flag, _, _)) = misplaced.iter().find(|(_, given, fits)| *given && !*fits) {
-            return Err(Error::Usage(format!(
-                "{flag} does not apply to --out {}",
-                self.out
-            )));
+        let mut stores = input_stores(&self.paths);
+        if let Destination::Remote { store, .. } = &out {
+            stores.push(*store);
         }
-        if let Some(e) = &store.endpoint {
-            if !(e.starts_with("https://") || e.starts_with("http://")) {
-                return Err(Error::Usage(format!(
-                    "--endpoint {e}: expected an http:// or https:// URL"
-                )));
-            }
-            if e.starts_with("http://") && !store.allow_http {
-                return Err(Error::Usage(format!(
-                    "--endpoint {e}: plain HTTP needs --allow-http"
-                )));
-            }
-        }
+        check_store_flags(
+            &store,
+            &stores,
+            &format!("--out {} or the inputs", self.out),
+        )?;
+        let read = self.read.into_options()?;
         let threads = match self.threads {
             Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
             Some(n) => n,
@@ -636,6 +742,7 @@ impl ExportArgs {
             paths: self.paths,
             out,
             store,
+            read,
             schema: self.schema,
             now: parse_now(self.now, start)?,
             target_file_size,
@@ -664,6 +771,10 @@ impl ExportArgs {
 pub struct InspectPlan {
     /// Input paths.
     pub paths: Vec<PathBuf>,
+    /// How s3:// and gs:// inputs are reached.
+    pub store: StoreOptions,
+    /// How Data.db objects are read.
+    pub read: crate::store::ReadOptions,
     /// JSON output.
     pub json: bool,
     /// Verify checksums, digests and the rows.
@@ -677,6 +788,10 @@ pub struct InspectPlan {
 pub struct DumpPlan {
     /// Input paths.
     pub paths: Vec<PathBuf>,
+    /// How s3:// and gs:// inputs are reached.
+    pub store: StoreOptions,
+    /// How Data.db objects are read.
+    pub read: crate::store::ReadOptions,
     /// Schema file.
     pub schema: Option<PathBuf>,
     /// On-disk view instead of live rows.
@@ -704,6 +819,10 @@ pub struct ShardPlan {
 pub struct SplitsPlan {
     /// Input paths.
     pub paths: Vec<PathBuf>,
+    /// How s3:// and gs:// inputs are reached.
+    pub store: StoreOptions,
+    /// How Data.db objects are read.
+    pub read: crate::store::ReadOptions,
     /// Splits per table (at least 1).
     pub splits: usize,
     /// JSON output.
@@ -761,29 +880,53 @@ impl Cli {
                 if a.splits == 0 {
                     return Err(Error::Usage("--splits must be at least 1".into()));
                 }
+                let (store, read) = input_options(&a.paths, a.store, a.read)?;
                 Plan::Splits(SplitsPlan {
                     paths: a.paths,
+                    store,
+                    read,
                     splits: a.splits,
                     json: a.json,
                     out: a.out,
                 })
             }
-            Command::Inspect(a) => Plan::Inspect(InspectPlan {
-                paths: a.paths,
-                json: a.json,
-                verify: a.verify,
-                schema: a.schema,
-            }),
-            Command::Dump(a) => Plan::Dump(DumpPlan {
-                paths: a.paths,
-                schema: a.schema,
-                raw: a.raw,
-                now: parse_now(a.now, start)?,
-                shard: shard_plan(a.split, a.shard, a.shards, a.splits, env)?,
-            }),
+            Command::Inspect(a) => {
+                let (store, read) = input_options(&a.paths, a.store, a.read)?;
+                Plan::Inspect(InspectPlan {
+                    paths: a.paths,
+                    store,
+                    read,
+                    json: a.json,
+                    verify: a.verify,
+                    schema: a.schema,
+                })
+            }
+            Command::Dump(a) => {
+                let (store, read) = input_options(&a.paths, a.store, a.read)?;
+                Plan::Dump(DumpPlan {
+                    paths: a.paths,
+                    store,
+                    read,
+                    schema: a.schema,
+                    raw: a.raw,
+                    now: parse_now(a.now, start)?,
+                    shard: shard_plan(a.split, a.shard, a.shards, a.splits, env)?,
+                })
+            }
             Command::Export(a) => Plan::Export(Box::new(a.into_plan(start, env)?)),
         })
     }
+}
+
+/// The validated store and read options of a command's inputs.
+fn input_options(
+    paths: &[PathBuf],
+    store: StoreArgs,
+    read: ReadArgs,
+) -> Result<(StoreOptions, crate::store::ReadOptions), Error> {
+    let store = store.into_options();
+    check_store_flags(&store, &input_stores(paths), "local inputs")?;
+    Ok((store, read.into_options()?))
 }
 
 /// Parses `K/N` (`0 <= K < N`).
@@ -953,6 +1096,13 @@ pub fn run() -> Result<(), Error> {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let plan = Cli::parse().into_plan(start)?;
+    let (store, read) = match &plan {
+        Plan::Inspect(p) => (&p.store, p.read),
+        Plan::Dump(p) => (&p.store, p.read),
+        Plan::Splits(p) => (&p.store, p.read),
+        Plan::Export(p) => (&p.store, p.read),
+    };
+    crate::store::configure(store, read);
     match plan {
         Plan::Inspect(p) => crate::inspect::run(&p)?,
         Plan::Dump(p) => crate::dump::run(&p)?,
@@ -1106,6 +1256,46 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn input_store_flags() {
+        let plan = |args: &[&str]| {
+            let mut all = vec!["sstable-lake"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().into_plan(0)
+        };
+        let Plan::Dump(d) = plan(&[
+            "dump",
+            "s3://b/backups",
+            "--region",
+            "eu-west-1",
+            "--read-block-size",
+            "4KiB",
+            "--read-ahead",
+            "0",
+        ])
+        .unwrap() else {
+            panic!("not a dump")
+        };
+        assert_eq!(d.store.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(d.read.block_size, 4096);
+        assert_eq!(d.read.read_ahead, 0);
+        assert!(plan(&["dump", "/local", "--region", "x"]).is_err());
+        assert!(plan(&["inspect", "s3://b/x", "--gcs-service-account", "k.json"]).is_err());
+        assert!(plan(&[
+            "plan",
+            "gs://b/x",
+            "--splits",
+            "2",
+            "--endpoint",
+            "http://h"
+        ])
+        .is_err());
+        assert!(plan(&["dump", "gs://b", "--read-block-size", "0"]).is_err());
+        // export: a flag fits the destination or an input.
+        assert!(plan(&["export", "s3://b/in", "--out", "/tmp/o", "--region", "r"]).is_ok());
+        assert!(plan(&["export", "/in", "--out", "/tmp/o", "--region", "r"]).is_err());
     }
 
     fn export(args: &[&str]) -> Result<ExportPlan, Error> {

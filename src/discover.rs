@@ -1,6 +1,8 @@
 //! Backup discovery: walks the input files and directories, groups SSTable components into sets
 //! (one generation in one directory), works out keyspace, table, node and snapshot from the
-//! layout, and reports what it skips and why.
+//! layout, and reports what it skips and why. An `s3://` or `gs://` input is listed instead
+//! of walked (see [`crate::store`]); its objects' URLs go through the same classification as
+//! local paths.
 //!
 //! Mirrors Cassandra's `db/Directories` (data, `snapshots/<tag>/`, `backups/`, `.<index>/`
 //! layouts), `db/lifecycle/LogFile`/`LogRecord` (transaction logs), `service/snapshot/
@@ -234,6 +236,10 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
     let mut visited = HashSet::new();
     let mut broken = Vec::new();
     for input in inputs {
+        if crate::store::is_remote(input) {
+            add_objects(input, &mut files)?;
+            continue;
+        }
         let abs = std::path::absolute(input).map_err(|e| Error::io(input, e))?;
         let meta = fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
         if meta.is_dir() {
@@ -256,21 +262,59 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
 /// A file given by name stands for its whole set: the sibling files with the same set prefix
 /// (`nb-1-big-Data.db` brings `nb-1-big-Statistics.db`...). Other files are taken alone.
 fn add_set_of_file(file: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
-    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let parsed = Descriptor::parse_file_name(name).ok().flatten();
-    let (Some((descriptor, _)), Some(dir)) = (parsed, file.parent()) else {
+    let Some(dir) = file.parent() else {
         files.insert(file.to_path_buf());
         return Ok(());
     };
-    let prefix = format!("{}-", descriptor.base_name());
+    let mut siblings = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let sibling = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if sibling.starts_with(&prefix) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-            files.insert(path);
+        if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            siblings.push(path);
         }
     }
+    add_set_of(file, siblings, files);
+    Ok(())
+}
+
+/// Adds `file` and, when it is an SSTable component, those of `siblings` (files of its
+/// directory) that belong to the same set.
+fn add_set_of(file: &Path, siblings: Vec<PathBuf>, files: &mut BTreeSet<PathBuf>) {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if let Some((descriptor, _)) = Descriptor::parse_file_name(name).ok().flatten() {
+        let prefix = format!("{}-", descriptor.base_name());
+        files.extend(siblings.into_iter().filter(|p| {
+            p.parent() == file.parent() && file_name_str(p).is_some_and(|s| s.starts_with(&prefix))
+        }));
+    }
     files.insert(file.to_path_buf());
+}
+
+/// An `s3://` or `gs://` input: every object under the prefix (the listing is classified
+/// exactly as a directory walk), or, when the URL names one object, that object's set.
+fn add_objects(input: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
+    let listed = crate::store::list(input)?;
+    if !listed.is_empty() {
+        files.extend(listed.into_iter().map(|(p, _)| p));
+        return Ok(());
+    }
+    let parent = input.parent().filter(|p| crate::store::is_remote(p));
+    let siblings: Vec<PathBuf> = match parent {
+        Some(dir) => crate::store::list(dir)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.parent() == Some(dir))
+            .collect(),
+        None => Vec::new(),
+    };
+    let trimmed = PathBuf::from(input.to_string_lossy().trim_end_matches('/'));
+    if !siblings.contains(&trimmed) {
+        return Err(Error::Discovery {
+            path: input.to_path_buf(),
+            message: "no object or prefix of that name".to_string(),
+        });
+    }
+    add_set_of(&trimmed, siblings, files);
     Ok(())
 }
 
@@ -442,7 +486,7 @@ fn is_txn_log(name: &str) -> bool {
 /// Reads a transaction log (`LogFile`: lines `type:[path,updateTime,numFiles][checksum]`).
 fn read_txn_log(path: &Path, verdicts: &mut TxnVerdicts, warnings: &mut Vec<Warning>) {
     let dir = path.parent().unwrap_or(path).to_path_buf();
-    let text = match fs::read(path) {
+    let text = match crate::store::read_whole(path) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) => {
             warnings.push(Warning {
@@ -511,7 +555,7 @@ fn read_txn_log(path: &Path, verdicts: &mut TxnVerdicts, warnings: &mut Vec<Warn
 
 /// Reads a snapshot's manifest; returns it and the names it lists.
 fn read_manifest(path: &Path) -> Result<SnapshotManifest, String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read manifest: {e}"))?;
+    let bytes = crate::store::read_whole(path).map_err(|e| format!("cannot read manifest: {e}"))?;
     let v: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not JSON: {e}"))?;
     let text = |v: Option<&serde_json::Value>| -> Option<String> {

@@ -33,12 +33,9 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use object_store::aws::AmazonS3Builder;
-use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::ClientConfigKey;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
@@ -53,8 +50,8 @@ use sstable_format::CqlType;
 
 use crate::arrow_map::{self, ColumnBuilder, MapOptions};
 use crate::cli::{
-    CommitPlan, Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RemoteStore,
-    RowGroupSize, S3UrlStyle, StoreOptions,
+    CommitPlan, Compat, Compression, Destination, ExportPlan, NowPlan, PartitionBy, RowGroupSize,
+    StoreOptions,
 };
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
@@ -219,40 +216,13 @@ impl Dest {
             } => {
                 let display = out.to_string();
                 let err = |e: object_store::Error| store_err(&display, e);
-                let inner: Arc<dyn ObjectStore> = match store {
-                    RemoteStore::S3 => {
-                        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                        if let Some(e) = &opts.endpoint {
-                            b = b.with_endpoint(e);
-                        }
-                        if let Some(r) = &opts.region {
-                            b = b.with_region(r);
-                        }
-                        if opts.allow_http {
-                            b = b.with_allow_http(true);
-                        }
-                        if let Some(style) = opts.s3_url_style {
-                            b = b.with_virtual_hosted_style_request(style == S3UrlStyle::Virtual);
-                        }
-                        Arc::new(b.build().map_err(err)?)
-                    }
-                    RemoteStore::Gcs => {
-                        let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
-                        if let Some(e) = &opts.endpoint {
-                            b = b.with_base_url(e);
-                        }
-                        if let Some(f) = &opts.gcs_service_account {
-                            b = b.with_service_account_path(f.display().to_string());
-                        }
-                        if opts.allow_http {
-                            b = b.with_config(
-                                GoogleConfigKey::Client(ClientConfigKey::AllowHttp),
-                                "true",
-                            );
-                        }
-                        Arc::new(b.build().map_err(err)?)
-                    }
-                };
+                let inner = crate::store::build_store(
+                    *store,
+                    bucket,
+                    opts,
+                    crate::store::retry_config(crate::store::read_options().retries),
+                )
+                .map_err(err)?;
                 let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
                     inner
                 } else {

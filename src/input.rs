@@ -43,7 +43,7 @@ pub(crate) fn resolve_now(
             created.unwrap_or_else(|| {
                 sets.iter()
                     .flat_map(|s| s.components.values())
-                    .filter_map(|p| std::fs::metadata(p).ok()?.modified().ok())
+                    .filter_map(|p| crate::store::metadata(p)?.1)
                     .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map(|d| d.as_secs() as i64)
                     .max()
@@ -283,9 +283,10 @@ pub(crate) fn clustering_order_types(table: &sstable_format::schema::TableSchema
 }
 
 pub(crate) fn read_schema(path: &Path) -> Result<Schema, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let bytes = crate::store::read_whole(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
         path: path.to_path_buf(),
-        source,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })?;
     Schema::parse(&text).map_err(|source| Error::Format {
         path: path.to_path_buf(),

@@ -6,25 +6,25 @@
 use std::io::Write;
 
 use serde_json::{json, Map, Value as Json};
-use sstable_format::chunks::{verify_all, verify_uncompressed};
+use sstable_format::chunks::{verify_all_ranges, verify_uncompressed_ranges};
 use sstable_format::compare::ClusteringComparator;
 use sstable_format::data::{DataReader, PartitionReader};
 use sstable_format::descriptor::ComponentName;
-use sstable_format::digest::{Digest, DigestCoverage};
+use sstable_format::digest::{Digest, DigestCoverage, DigestHasher};
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
 use sstable_format::partitions::IndexFiles;
 use sstable_format::schema::{ClusteringOrder, Schema};
 use sstable_format::statistics::{SerializationHeader, Statistics};
 use sstable_format::verify::{verify_partition_index, verify_partitions, verify_statistics};
 use sstable_format::version::FormatKind;
-use sstable_format::Component;
 use sstable_format::CqlType;
+use sstable_format::{ByteRanges, Component};
 
 use crate::cli::InspectPlan;
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
 use crate::input::{legacy_schema, read_schema};
-use crate::sstable::{map_file, OpenedSet};
+use crate::sstable::{map_file, DataFile, OpenedSet};
 
 /// Runs `inspect`. Every set is reported; the run fails (after reporting all sets) if any set
 /// could not be read or verified.
@@ -76,8 +76,8 @@ pub fn run(plan: &InspectPlan) -> Result<(), Error> {
 fn file_size(set: &SstableSet, c: &ComponentName) -> Option<u64> {
     set.components
         .get(c)
-        .and_then(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
+        .and_then(|p| crate::store::metadata(p))
+        .map(|m| m.0)
 }
 
 fn opt_range<T: serde::Serialize>(min: Option<T>, max: Option<T>) -> Json {
@@ -241,11 +241,11 @@ fn inspect_set(
     if let Some(tag) = &set.snapshot {
         r.insert("snapshot".into(), json!(tag));
     }
-    let data_len = opened.data.bytes().len() as u64;
+    let data_len = opened.data.len();
     let mut sizes = Map::new();
     for (c, p) in &set.components {
-        if let Ok(m) = std::fs::metadata(p) {
-            sizes.insert(format!("{c}"), json!(m.len()));
+        if let Some((len, _)) = crate::store::metadata(p) {
+            sizes.insert(format!("{c}"), json!(len));
         }
     }
     r.insert("sizes".into(), Json::Object(sizes));
@@ -273,15 +273,19 @@ fn inspect_set(
         };
         let chunks = match &opened.compression {
             Some(ci) => {
-                verify_all(opened.data.bytes(), ci, opened.version)
+                verify_all_ranges(opened.data.ranges(0..data_len)?, ci, opened.version)
                     .map_err(wrap)?
                     .chunks
             }
             None => match &opened.crc {
                 Some(crc) => {
-                    verify_uncompressed(opened.data.bytes(), crc, opened.version)
-                        .map_err(wrap)?
-                        .chunks
+                    verify_uncompressed_ranges(
+                        opened.data.ranges(0..data_len)?,
+                        crc,
+                        opened.version,
+                    )
+                    .map_err(wrap)?
+                    .chunks
                 }
                 None => 0,
             },
@@ -410,17 +414,70 @@ fn verify_digest(set: &SstableSet, opened: &OpenedSet) -> Result<&'static str, E
         path: opened.data_path.clone(),
         source,
     };
-    match &opened.compression {
-        Some(ci) => match digest
-            .verify_compressed(kind, opened.data.bytes(), ci.chunk_offsets())
-            .map_err(wrap)?
-        {
-            DigestCoverage::WholeFile => Ok("ok"),
-            DigestCoverage::ChunkBodies => Ok("ok (over chunk bodies)"),
-        },
-        None => {
-            digest.verify(kind, opened.data.bytes()).map_err(wrap)?;
-            Ok("ok")
+    if let DataFile::Local(bytes) = &opened.data {
+        return match &opened.compression {
+            Some(ci) => match digest
+                .verify_compressed(kind, bytes.bytes(), ci.chunk_offsets())
+                .map_err(wrap)?
+            {
+                DigestCoverage::WholeFile => Ok("ok"),
+                DigestCoverage::ChunkBodies => Ok("ok (over chunk bodies)"),
+            },
+            None => {
+                digest.verify(kind, bytes.bytes()).map_err(wrap)?;
+                Ok("ok")
+            }
+        };
+    }
+    // An object: streamed in blocks (once over the whole file, and once more over the chunk
+    // bodies only if that does not match, as `Digest::verify_compressed` does).
+    let whole = streamed_digest(opened, kind, None)?;
+    match (digest.verify_hasher(&whole), &opened.compression) {
+        (Ok(()), _) => Ok("ok"),
+        (Err(e), None) => Err(wrap(e)),
+        (Err(e), Some(ci)) => {
+            let bodies = streamed_digest(opened, kind, Some(ci.chunk_offsets()))?;
+            match digest.verify_hasher(&bodies) {
+                Ok(()) => Ok("ok (over chunk bodies)"),
+                Err(_) => Err(wrap(e)),
+            }
         }
     }
+}
+
+/// The digest of a Data.db read in blocks: the whole file, or (given the chunk offsets) the
+/// chunk bodies without their 4-byte checksums.
+fn streamed_digest(
+    opened: &OpenedSet,
+    kind: sstable_format::version::DigestKind,
+    chunk_offsets: Option<&[sstable_format::FileOffset]>,
+) -> Result<DigestHasher, Error> {
+    let len = opened.data.len();
+    let mut bytes = opened.data.ranges(0..len)?;
+    let mut h = DigestHasher::from_kind(kind);
+    let wrap = |source| Error::Format {
+        path: opened.data_path.clone(),
+        source,
+    };
+    let spans: Vec<(u64, u64)> = match chunk_offsets {
+        None => vec![(0, len)],
+        Some(offs) => offs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let end = offs.get(i + 1).map_or(len, |n| n.0);
+                (o.0, end.saturating_sub(4).max(o.0))
+            })
+            .collect(),
+    };
+    const STEP: u64 = 1 << 20;
+    for (from, to) in spans {
+        let mut at = from;
+        while at < to {
+            let n = STEP.min(to - at);
+            h.update(bytes.get(sstable_format::FileOffset(at), n).map_err(wrap)?);
+            at += n;
+        }
+    }
+    Ok(h)
 }

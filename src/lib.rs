@@ -1,4 +1,5 @@
-//! sstable-lake: discovery of SSTable backups, planning, and the commands (`inspect`, `dump`).
+//! sstable-lake: discovery of SSTable backups (local, or read in place from S3 and GCS: see
+//! [`store`]), planning, and the commands (`inspect`, `dump`, `plan`, `export`).
 pub mod arrow_map;
 pub mod cli;
 pub mod discover;
@@ -11,4 +12,5 @@ pub mod json;
 pub mod plan;
 pub mod rows;
 pub mod sstable;
+pub mod store;
 pub mod table;

@@ -83,38 +83,73 @@ pub struct PlannedSet {
 /// The storage geometry of an opened set.
 pub fn storage_of(o: &OpenedSet) -> Storage {
     match &o.compression {
-        Some(info) => Storage::compressed(info, o.data.bytes().len() as u64),
-        None => Storage::uncompressed(
-            o.data.bytes().len() as u64,
-            o.crc.as_ref().map(|c| c.chunk_size()),
-        ),
+        Some(info) => Storage::compressed(info, o.data.len()),
+        None => Storage::uncompressed(o.data.len(), o.crc.as_ref().map(|c| c.chunk_size())),
     }
 }
 
+/// How a source reads: a run of chunks in order (read-ahead), or scattered probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Sequential,
+    Probe,
+}
+
 /// A source over chunks `first..end` of a set's Data.db (`end: None`: to the end; for an
-/// uncompressed file the source stops at `data_end` when given).
+/// uncompressed file the source stops at `data_end` when given). For an object, only the
+/// stored bytes of those chunks are requested.
 fn chunk_source<'a>(
     o: &'a OpenedSet,
     storage: &Storage,
     first: ChunkIndex,
     end: Option<ChunkIndex>,
     data_end: Option<DataOffset>,
-) -> sstable_format::Result<AnySource<'a>> {
+    access: Access,
+) -> Result<AnySource<'a>, Error> {
+    let len = o.data.len();
+    let wrap = |source| Error::Format {
+        path: o.data_path.clone(),
+        source,
+    };
+    let bytes = |window: std::ops::Range<u64>| match access {
+        Access::Sequential => o.data.ranges(window),
+        Access::Probe => o.data.probe(storage.chunk_length()),
+    };
     Ok(match &o.compression {
-        Some(info) => AnySource::Compressed(CompressedSource::new(
-            o.data.bytes(),
-            info,
-            o.version,
-            first,
-            end,
-        )?),
-        None => AnySource::Uncompressed(UncompressedSource::new(
-            o.data.bytes(),
-            o.crc.as_ref(),
-            o.version,
-            storage.chunk_start(first),
-            data_end,
-        )?),
+        Some(info) => {
+            let offs = info.chunk_offsets();
+            let at = |c: ChunkIndex| {
+                usize::try_from(c.0)
+                    .ok()
+                    .and_then(|i| offs.get(i))
+                    .map_or(len, |f| f.0.min(len))
+            };
+            let window = at(first)..end.map_or(len, at);
+            AnySource::Compressed(
+                CompressedSource::with_ranges(bytes(window)?, info, o.version, first, end)
+                    .map_err(wrap)?,
+            )
+        }
+        None => {
+            let start = storage.chunk_start(first);
+            // With CRC.db the slice holding `data_end` is read whole.
+            let slice = o
+                .crc
+                .as_ref()
+                .map_or(1, |c| u64::from(c.chunk_size()).max(1));
+            let window_end =
+                data_end.map_or(len, |e| e.0.div_ceil(slice).saturating_mul(slice).min(len));
+            AnySource::Uncompressed(
+                UncompressedSource::with_ranges(
+                    bytes(start.0..window_end)?,
+                    o.crc.as_ref(),
+                    o.version,
+                    start,
+                    data_end,
+                )
+                .map_err(wrap)?,
+            )
+        }
     })
 }
 
@@ -129,11 +164,8 @@ pub fn range_source<'a>(o: &'a OpenedSet, range: &ByteRange) -> Result<AnySource
         range.first_chunk,
         Some(range.end_chunk),
         Some(range.data_end),
+        Access::Sequential,
     )
-    .map_err(|source| Error::Format {
-        path: o.data_path.clone(),
-        source,
-    })
 }
 
 /// A `DataReader` limited to `range` (none: unchanged).
@@ -202,7 +234,16 @@ fn summarize(
         };
         let mut keys = KeyReader::new(|at: DataOffset| {
             let first = ChunkIndex(at.0 / storage.chunk_length());
-            chunk_source(o, &storage, first, None, None)
+            chunk_source(o, &storage, first, None, None, Access::Probe).map_err(|e| match e {
+                Error::Format { source, .. } => source,
+                other => sstable_format::Error::Source {
+                    component: sstable_format::Component::Data,
+                    name: o.data_path.display().to_string(),
+                    offset: at.0,
+                    len: 0,
+                    message: other.to_string(),
+                },
+            })
         });
         Some((
             SstableSummary::from_index(

@@ -1,7 +1,10 @@
-//! Opening one SSTable set from disk: memory-maps its files, parses the metadata components,
-//! and hands out `Data.db` sources. Every format error is wrapped with the file's path.
+//! Opening one SSTable set: memory-maps its local files (or, for `s3://` / `gs://` objects,
+//! fetches the small components whole and reads `Data.db` in place with ranged requests, see
+//! [`crate::store`]), parses the metadata components, and hands out `Data.db` sources. Every
+//! format error is wrapped with the file's path.
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -11,16 +14,20 @@ use sstable_format::crc::CrcDb;
 use sstable_format::descriptor::ComponentName;
 use sstable_format::partitioner::Partitioner;
 use sstable_format::statistics::Statistics;
-use sstable_format::{ChunkIndex, DataOffset, DataSource, Version};
+use sstable_format::{ByteRanges, ChunkIndex, DataOffset, DataSource, FileOffset, Version};
 
 use crate::discover::SstableSet;
 use crate::error::Error;
+use crate::store::{BlockReader, RemoteFile};
 
-/// A file's bytes: memory-mapped, or empty (a zero-length file cannot be mapped).
+/// A file's bytes: memory-mapped, fetched (a small object), or empty (a zero-length file
+/// cannot be mapped).
 #[derive(Debug)]
 pub enum FileBytes {
     /// A mapped file.
     Mapped(Mmap),
+    /// An object's content, fetched whole.
+    Fetched(Vec<u8>),
     /// A zero-length file.
     Empty,
 }
@@ -30,13 +37,18 @@ impl FileBytes {
     pub fn bytes(&self) -> &[u8] {
         match self {
             FileBytes::Mapped(m) => m,
+            FileBytes::Fetched(b) => b,
             FileBytes::Empty => &[],
         }
     }
 }
 
-/// Maps a file read-only.
+/// Maps a file read-only; an object (`s3://`, `gs://`) is fetched whole, so this is for the
+/// small components only (Data.db goes through [`DataFile`]).
 pub fn map_file(path: &Path) -> Result<FileBytes, Error> {
+    if crate::store::is_remote(path) {
+        return crate::store::read_whole(path).map(FileBytes::Fetched);
+    }
     let file = File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -62,13 +74,90 @@ pub fn map_file(path: &Path) -> Result<FileBytes, Error> {
     Ok(FileBytes::Mapped(map))
 }
 
+/// A set's Data.db: memory-mapped, or an object read in place.
+#[derive(Debug)]
+pub enum DataFile {
+    /// A local file.
+    Local(FileBytes),
+    /// An object.
+    Remote(RemoteFile),
+}
+
+impl DataFile {
+    /// Opens Data.db at `path`.
+    pub fn open(path: &Path) -> Result<DataFile, Error> {
+        if crate::store::is_remote(path) {
+            RemoteFile::open(path).map(DataFile::Remote)
+        } else {
+            map_file(path).map(DataFile::Local)
+        }
+    }
+
+    /// The stored length.
+    pub fn len(&self) -> u64 {
+        match self {
+            DataFile::Local(b) => b.bytes().len() as u64,
+            DataFile::Remote(r) => r.len(),
+        }
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of `window` (read in order; an object is fetched from the window's start
+    /// with read-ahead up to its end, never past it).
+    pub fn ranges(&self, window: Range<u64>) -> Result<DataBytes<'_>, Error> {
+        Ok(match self {
+            DataFile::Local(b) => DataBytes::Local(b.bytes()),
+            DataFile::Remote(r) => DataBytes::Remote(Box::new(r.reader(window)?)),
+        })
+    }
+
+    /// The bytes for scattered small reads around chunks of `chunk` bytes (no read-ahead).
+    pub fn probe(&self, chunk: u64) -> Result<DataBytes<'_>, Error> {
+        Ok(match self {
+            DataFile::Local(b) => DataBytes::Local(b.bytes()),
+            DataFile::Remote(r) => {
+                DataBytes::Remote(Box::new(r.probe_reader(chunk.max(64 << 10))?))
+            }
+        })
+    }
+}
+
+/// The stored bytes of a Data.db as the chunk readers take them.
+#[derive(Debug)]
+pub enum DataBytes<'a> {
+    /// A mapped file (zero-copy).
+    Local(&'a [u8]),
+    /// Ranged reads of an object.
+    Remote(Box<BlockReader>),
+}
+
+impl ByteRanges for DataBytes<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            DataBytes::Local(b) => ByteRanges::len(b),
+            DataBytes::Remote(r) => r.len(),
+        }
+    }
+
+    fn get(&mut self, at: FileOffset, len: u64) -> sstable_format::Result<&[u8]> {
+        match self {
+            DataBytes::Local(b) => b.get(at, len),
+            DataBytes::Remote(r) => r.get(at, len),
+        }
+    }
+}
+
 /// The Data.db reader of a set: compressed or not.
 #[derive(Debug)]
 pub enum AnySource<'a> {
     /// Compressed Data.db.
-    Compressed(CompressedSource<'a>),
+    Compressed(CompressedSource<'a, DataBytes<'a>>),
     /// Uncompressed Data.db (checked by CRC.db when present).
-    Uncompressed(UncompressedSource<'a>),
+    Uncompressed(UncompressedSource<'a, DataBytes<'a>>),
 }
 
 impl DataSource for AnySource<'_> {
@@ -101,7 +190,7 @@ pub struct OpenedSet {
     /// CRC.db, when Data.db is uncompressed and the file is present.
     pub crc: Option<CrcDb>,
     /// Data.db.
-    pub data: FileBytes,
+    pub data: DataFile,
     /// Path of Data.db.
     pub data_path: PathBuf,
 }
@@ -157,7 +246,7 @@ impl OpenedSet {
             }
             _ => None,
         };
-        let data = map_file(&data_path)?;
+        let data = DataFile::open(&data_path)?;
         Ok(OpenedSet {
             set: set.clone(),
             version,
@@ -175,14 +264,15 @@ impl OpenedSet {
             path: self.data_path.clone(),
             source,
         };
+        let bytes = self.data.ranges(0..self.data.len())?;
         Ok(match &self.compression {
             Some(info) => AnySource::Compressed(
-                CompressedSource::new(self.data.bytes(), info, self.version, ChunkIndex(0), None)
+                CompressedSource::with_ranges(bytes, info, self.version, ChunkIndex(0), None)
                     .map_err(wrap)?,
             ),
             None => AnySource::Uncompressed(
-                UncompressedSource::new(
-                    self.data.bytes(),
+                UncompressedSource::with_ranges(
+                    bytes,
                     self.crc.as_ref(),
                     self.version,
                     DataOffset(0),

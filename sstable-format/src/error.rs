@@ -140,6 +140,21 @@ pub enum Error {
         /// Why it is not supported.
         reason: &'static str,
     },
+    /// The caller could not fetch the bytes of a component (an I/O or object-store error met
+    /// by a [`crate::source::ByteRanges`] implementation).
+    #[error("{component}: reading {len} byte(s) at byte {offset} of {name}: {message}")]
+    Source {
+        /// Component being read.
+        component: Component,
+        /// The file or object (a path or URL), as the caller names it.
+        name: String,
+        /// Absolute byte offset of the read in the component.
+        offset: u64,
+        /// Bytes requested.
+        len: u64,
+        /// What went wrong.
+        message: String,
+    },
     /// A feature of the input that is valid but not implemented.
     #[error("{component}: unsupported at byte {offset}: {message}")]
     Unsupported {
@@ -170,6 +185,7 @@ impl Error {
             | Error::ChecksumMismatch { component, .. }
             | Error::DigestMismatch { component, .. }
             | Error::Decompress { component, .. }
+            | Error::Source { component, .. }
             | Error::Unsupported { component, .. } => Some(*component),
             Error::UnsupportedVersion { .. } => None,
         }

@@ -49,7 +49,8 @@ pub mod version;
 pub mod writer;
 
 pub use chunks::{
-    verify_all, verify_uncompressed, CompressedSource, UncompressedSource, VerifyReport,
+    verify_all, verify_all_ranges, verify_uncompressed, verify_uncompressed_ranges,
+    CompressedSource, UncompressedSource, VerifyReport,
 };
 pub use compression_info::{Codec, CompressionInfo};
 pub use crc::CrcDb;
@@ -58,7 +59,7 @@ pub use digest::{compute_digest, compute_digest_value, Digest, DigestHasher, Dig
 pub use error::{Component, Error, Result};
 pub use offsets::{ChunkIndex, DataOffset, FileOffset, IndexOffset};
 pub use scylla::ScyllaMetadata;
-pub use source::{DataSource, SliceSource};
+pub use source::{ByteRanges, DataSource, SliceSource};
 pub use statistics::{SerializationHeader, Statistics};
 pub use toc::Toc;
 pub use types::CqlType;

@@ -21,8 +21,13 @@ usage:
       starts fake-gcs-server (in memory, http, 127.0.0.1:FAKE_PORT), creates the bucket,
       serves the adapter on 127.0.0.1:PORT, prints "ready" and runs until its standard input
       closes (or it is killed; fake-gcs-server dies with it).
+      With --log FILE, every GET of an object appends "GET KEY RANGE" (RANGE: the Range
+      header, or "-" for a whole-object read) to FILE.
   adapter.py download --fake-port PORT --bucket NAME --prefix P --dest DIR
       copies every object under P (through the JSON API, not the adapter) into DIR/<key>.
+  adapter.py upload --fake-port PORT --bucket NAME --prefix P --src DIR
+      uploads every file under DIR (symbolic links followed) as P/<relative path>, through
+      the JSON API (for the tests that read their input from gs://).
 """
 import argparse
 import hashlib
@@ -219,6 +224,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status >= 300:
             return self.passthrough(status, data)
         rng = self.headers.get("Range")
+        if LOG["path"]:
+            with LOG["lock"]:
+                with open(LOG["path"], "a") as f:
+                    f.write("GET %s %s\n" % (key, rng or "-"))
         if rng and rng.startswith("bytes="):
             start, _, end = rng[len("bytes="):].partition("-")
             if start == "":
@@ -307,6 +316,28 @@ def serve(args):
         fake.wait()
 
 
+LOG = {"path": None, "lock": threading.Lock()}
+
+
+def upload(args):
+    base = FAKE % args.fake_port
+    n = 0
+    for root, _, files in os.walk(args.src, followlinks=True):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, args.src).replace(os.sep, "/")
+            key = args.prefix.strip("/") + "/" + rel if args.prefix.strip("/") else rel
+            with open(path, "rb") as f:
+                data = f.read()
+            status, _, out = call(base, "POST", "/upload/storage/v1/b/%s/o?uploadType=media&name=%s"
+                                  % (q(args.bucket), q(key)), data,
+                                  {"Content-Type": "application/octet-stream"})
+            if status >= 300:
+                sys.exit("upload %s: %s %s" % (key, status, out[:200]))
+            n += 1
+    print("%d object(s)" % n, file=sys.stderr)
+
+
 def download(args):
     base = FAKE % args.fake_port
     token = None
@@ -342,13 +373,25 @@ def main():
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--fake-port", type=int, required=True)
     s.add_argument("--bucket", required=True)
+    s.add_argument("--log", default=None)
     d = sub.add_parser("download")
     d.add_argument("--fake-port", type=int, required=True)
     d.add_argument("--bucket", required=True)
     d.add_argument("--prefix", default="")
     d.add_argument("--dest", required=True)
+    u = sub.add_parser("upload")
+    u.add_argument("--fake-port", type=int, required=True)
+    u.add_argument("--bucket", required=True)
+    u.add_argument("--prefix", default="")
+    u.add_argument("--src", required=True)
     args = p.parse_args()
-    serve(args) if args.cmd == "serve" else download(args)
+    if args.cmd == "serve":
+        LOG["path"] = args.log
+        serve(args)
+    elif args.cmd == "upload":
+        upload(args)
+    else:
+        download(args)
 
 
 if __name__ == "__main__":
