@@ -34,14 +34,16 @@ echo "== generating $SIZE and $quarter bytes of Data.db in $WORK"
 "$GEN" "$WORK/small" "$quarter" >/dev/null
 du -sh "$WORK/big" "$WORK/small"
 
-# run NAME INPUT THREADS: one export; prints "seconds peak_anon_kib rows bytes_read peak_file_kib".
+# run NAME INPUT THREADS [FLAGS...]: one export; prints "seconds peak_anon_kib rows bytes_read peak_file_kib".
 # Memory is sampled from /proc/PID/status every 10 ms: RssAnon (heap: what the export holds) and
 # RssFile (pages of the memory-mapped SSTables, which the kernel reclaims at will).
 run() {
-    local out="$WORK/out-$1"
+    local name="$1" input="$2" threads="$3"
+    shift 3
+    local out="$WORK/out-$name"
     rm -rf "$out"
-    python3 - "$WORK/stderr-$1.txt" "$WORK/report-$1.json" "$LAKE" export "$2" --out "$out" \
-        --splits 8 --threads "$3" --now 2024-01-01T00:00:00Z --report "$WORK/report-$1.json" <<'PY'
+    python3 - "$WORK/stderr-$name.txt" "$WORK/report-$name.json" "$LAKE" export "$input" --out "$out" \
+        --splits 8 --threads "$threads" --now 2024-01-01T00:00:00Z --report "$WORK/report-$name.json" "$@" <<'PY'
 import json, subprocess, sys, time
 err_path, report_path, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 start = time.monotonic()
@@ -78,7 +80,32 @@ for T in 1 2; do
 done
 python3 -c "print(f'   speed-up of 2 threads over 1 (best runs): {${best[1]}/${best[2]}:.2f}x')"
 
-read -r _ anon_small _ _ file_small < <(run small "$WORK/small" 2)
-read -r _ anon_big _ _ file_big < <(run big "$WORK/big" 2)
-echo "   peak heap (RssAnon) with 2 threads: $((anon_small / 1024)) MiB for $quarter bytes, $((anon_big / 1024)) MiB for $SIZE"
+# Each thread buffers the Parquet row group it encodes (--row-group-size, 128MiB by default)
+# until it is full: with small row groups both inputs fill theirs, and what is left is the
+# per-thread working set, which must not grow with the input.
+read -r _ anon_small _ _ file_small < <(run small "$WORK/small" 2 --row-group-size 8MiB)
+read -r _ anon_big _ _ file_big < <(run big "$WORK/big" 2 --row-group-size 8MiB)
+echo "   peak heap (RssAnon) with 2 threads and 8MiB row groups: $((anon_small / 1024)) MiB for $quarter bytes, $((anon_big / 1024)) MiB for $SIZE"
 echo "   (mapped SSTable pages, RssFile: $((file_small / 1024)) MiB and $((file_big / 1024)) MiB: page cache the kernel reclaims)"
+
+# The same two inputs read from S3 (s3s-fs from scripts/install-test-deps.sh, serving the
+# generated files in place): ranged block reads, so the heap must stay flat here too.
+S3S="$ROOT/target/test-tools/bin/s3s-fs"
+if [ -x "$S3S" ]; then
+    mkdir -p "$WORK/s3/lake"
+    cp -al "$WORK/big" "$WORK/s3/lake/big"
+    cp -al "$WORK/small" "$WORK/s3/lake/small"
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$S3S" --host 127.0.0.1 --port "$PORT" --access-key bench-key --secret-key bench-secret-0123456789 \
+        "$WORK/s3" >/dev/null 2>&1 &
+    S3S_PID=$!
+    trap 'kill $S3S_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+    for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+    export AWS_ACCESS_KEY_ID=bench-key AWS_SECRET_ACCESS_KEY=bench-secret-0123456789 AWS_REGION=us-east-1
+    S3=(--endpoint "http://127.0.0.1:$PORT" --allow-http --s3-url-style path --row-group-size 8MiB)
+    read -r s_small anon_small _ _ _ < <(run s3-small s3://lake/small 2 "${S3[@]}")
+    read -r s_big anon_big rows bytes _ < <(run s3-big s3://lake/big 2 "${S3[@]}")
+    echo "   from S3 with 2 threads and 8MiB row groups: peak heap $((anon_small / 1024)) MiB for $quarter bytes, $((anon_big / 1024)) MiB for $SIZE ($(python3 -c "print(f'{$bytes/2**20/$s_big:.1f}')") MiB/s: the s3s-fs test server is the bottleneck, at one full core)"
+else
+    echo "   (S3 part skipped: run scripts/install-test-deps.sh for $S3S)"
+fi
