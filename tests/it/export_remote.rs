@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const ACCESS_KEY: &str = "lake-test-key";

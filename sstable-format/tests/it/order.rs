@@ -11,7 +11,7 @@
     reason = "golden test: failing loudly is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::cmp::Ordering;
 use std::path::Path;

@@ -10,7 +10,7 @@
     reason = "golden test: failing loudly is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -9,7 +9,7 @@
     reason = "golden test: failing loudly is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -8,7 +8,7 @@
     reason = "golden test: failing loudly is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
