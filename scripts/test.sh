@@ -20,8 +20,11 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo build (the binary the canon check runs)"
-cargo build --locked --bin sstable-lake
+# Builds the tests and the binary (which the canon check runs) in one go: a plain `cargo build`
+# would build the dependencies without the features that dev-dependencies unify in, and the
+# test build would then compile them all again.
+step "cargo test --no-run (the test binaries, and the binary the canon check runs)"
+cargo test --workspace --locked --no-run
 
 step "test dependencies (DuckDB in target/test-venv, for the export tests)"
 scripts/install-test-deps.sh
