@@ -837,7 +837,10 @@ mod tests {
     }
 
     impl System {
-        #[allow(clippy::too_many_arguments)]
+        #[allow(
+            clippy::too_many_arguments,
+            reason = "a test helper mirroring the columns of schema_columnfamilies"
+        )]
         fn table(
             &mut self,
             ks: &str,
