@@ -14,14 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common;
+use crate::common::ci;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
-fn ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
-
-fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let root = std::env::var_os("SSTABLE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(format!("{MANIFEST_DIR}/../shared/corpus")));
@@ -63,7 +60,7 @@ fn export(args: &[&str]) -> Output {
         .expect("run sstable-lake")
 }
 
-fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
+pub(crate) fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
     let path = corpus.join(format!("canon/expected/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap();
     (path, serde_json::from_str(&text).unwrap())
@@ -71,7 +68,7 @@ fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
 
 /// Links the canon's sets into `dir/<table dir>/` (as the canon runner does) and writes its
 /// schema; returns (input dir, schema file).
-fn stage(corpus: &Path, c: &serde_json::Value, dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn stage(corpus: &Path, c: &serde_json::Value, dir: &Path) -> (PathBuf, PathBuf) {
     let sets: Vec<&str> = c["applies_to"]
         .as_array()
         .unwrap()

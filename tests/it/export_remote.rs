@@ -32,16 +32,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use super::export::{canon, corpus, stage};
 use crate::common;
+use crate::common::ci;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const ACCESS_KEY: &str = "lake-test-key";
 const SECRET_KEY: &str = "lake-test-secret-0123456789";
 const BUCKET: &str = "lake";
-
-fn ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
 
 /// `Some(path)` if it exists; else `None` (skip with a message) or, under CI, a failure.
 fn tool(path: PathBuf, what: &str) -> Option<PathBuf> {
@@ -58,14 +56,6 @@ fn tool(path: PathBuf, what: &str) -> Option<PathBuf> {
         path.display()
     );
     None
-}
-
-fn corpus() -> Option<PathBuf> {
-    let root = std::env::var_os("SSTABLE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(format!("{MANIFEST_DIR}/../shared/corpus")));
-    tool(root.join("CATALOG.tsv"), "the corpus, SSTABLE_CORPUS")?;
-    Some(root)
 }
 
 fn python() -> Option<PathBuf> {
@@ -143,36 +133,6 @@ fn export(args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .output()
         .expect("run sstable-lake")
-}
-
-fn canon(corpus: &Path, name: &str) -> (PathBuf, serde_json::Value) {
-    let path = corpus.join(format!("canon/expected/{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    (path, serde_json::from_str(&text).unwrap())
-}
-
-/// Links the canon's sets into `dir/in/<table dir>/` and writes its schema; returns (input
-/// dir, schema file).
-fn stage(corpus: &Path, c: &serde_json::Value, dir: &Path) -> (PathBuf, PathBuf) {
-    let input = dir.join("in");
-    for set in c["applies_to"].as_array().unwrap() {
-        let data = corpus.join(set.as_str().unwrap());
-        let parent = data.parent().unwrap();
-        let table_dir = input.join(parent.file_name().unwrap());
-        std::fs::create_dir_all(&table_dir).unwrap();
-        let name = data.file_name().unwrap().to_str().unwrap();
-        let prefix = name.strip_suffix("Data.db").unwrap();
-        for e in std::fs::read_dir(parent).unwrap() {
-            let e = e.unwrap();
-            let n = e.file_name().into_string().unwrap();
-            if n.starts_with(prefix) {
-                std::os::unix::fs::symlink(e.path(), table_dir.join(&n)).unwrap();
-            }
-        }
-    }
-    let schema = dir.join("schema.cql");
-    std::fs::write(&schema, c["schema_cql"].as_str().unwrap()).unwrap();
-    (input, schema)
 }
 
 /// What the run report says: (keyspace/table dir, rows, files).
