@@ -1,12 +1,5 @@
 //! The integration test binary: runs the built `sstable-lake` on real SSTables from the corpus
 //! and on damaged copies of them, and pins what users see (rows, inspect output, errors).
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,13 +2,6 @@
 //! read back by DuckDB (`tests/duckdb/check_export.py`, in the venv that
 //! `scripts/install-test-deps.sh` makes), compared with the corpus' expected rows; and an
 //! interrupted export that a re-run completes without duplicates.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -18,13 +18,6 @@
 //! does, and the corpus' files are smaller, so there each upload has one part; the GCS test
 //! uses 4-16 KiB parts, so its files take several. Outside CI a missing tool
 //! skips a test with a message; with CI=true it fails.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -235,22 +228,7 @@ fn export_to_s3_is_read_back_by_duckdb() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("s3");
-    std::fs::create_dir_all(root.join(BUCKET)).unwrap(); // a directory is a bucket
-    let port = free_port();
-    let mut server = Server(
-        Command::new(&s3s)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-            .arg(&root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start s3s-fs"),
-        "s3s-fs",
-    );
-    server.wait_port(port);
-    let endpoint = format!("http://127.0.0.1:{port}");
+    let (_server, endpoint) = start_s3(&s3s, &root);
     let env = [
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
         ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
@@ -438,21 +416,7 @@ fn export_to_gcs_is_read_back_by_duckdb() {
     }
     let (_server, port, fake_port) = start_gcs(&py, None);
     let tmp = tempfile::tempdir().unwrap();
-    // object_store's service-account file for emulators: the base URL, and no OAuth (a token
-    // would be asked of the cloud's metadata address otherwise).
-    let key = tmp.path().join("service-account.json");
-    std::fs::write(
-        &key,
-        serde_json::json!({
-            "private_key": "unused",
-            "private_key_id": "unused",
-            "client_email": "export-test@example.invalid",
-            "gcs_base_url": format!("http://127.0.0.1:{port}"),
-            "disable_oauth": true,
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let key = gcs_key(tmp.path(), port);
     let flags = [
         "--gcs-service-account",
         key.to_str().unwrap(),
@@ -778,21 +742,7 @@ fn inputs_read_from_s3_give_the_local_rows() {
         // s3s-fs serves the files of its directory: a directory is a bucket.
         copy_tree(&c.local, &root.join(BUCKET).join(&c.key));
     }
-    let port = free_port();
-    let mut server = Server(
-        Command::new(&s3s)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-            .arg(&root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start s3s-fs"),
-        "s3s-fs",
-    );
-    server.wait_port(port);
-    let endpoint = format!("http://127.0.0.1:{port}");
+    let (_server, endpoint) = start_s3(&s3s, &root);
     let env = [
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
         ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
@@ -912,19 +862,7 @@ fn inputs_read_from_gcs_give_the_local_rows() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    let key = tmp.path().join("service-account.json");
-    std::fs::write(
-        &key,
-        serde_json::json!({
-            "private_key": "unused",
-            "private_key_id": "unused",
-            "client_email": "read-test@example.invalid",
-            "gcs_base_url": format!("http://127.0.0.1:{port}"),
-            "disable_oauth": true,
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let key = gcs_key(tmp.path(), port);
     let flags = [
         "--gcs-service-account",
         key.to_str().unwrap(),
@@ -959,6 +897,25 @@ fn inputs_read_from_gcs_give_the_local_rows() {
         assert!(b - a < 4096, "{l}");
     }
 }
+/// object_store's service-account file for the GCS emulator behind the adapter on `port`: its
+/// base URL, and no OAuth (otherwise a token would be asked of the cloud's metadata address).
+fn gcs_key(dir: &Path, port: u16) -> PathBuf {
+    let key = dir.join("service-account.json");
+    std::fs::write(
+        &key,
+        serde_json::json!({
+            "private_key": "unused",
+            "private_key_id": "unused",
+            "client_email": "export-test@example.invalid",
+            "gcs_base_url": format!("http://127.0.0.1:{port}"),
+            "disable_oauth": true,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    key
+}
+
 /// s3s-fs on a free port serving `root` (with the bucket `lake`): (server, endpoint URL).
 fn start_s3(s3s: &Path, root: &Path) -> (Server, String) {
     std::fs::create_dir_all(root.join(BUCKET)).unwrap(); // a directory is a bucket
@@ -1086,19 +1043,7 @@ fn every_corpus_table_to_gcs_equals_the_expected_rows() {
     }
     let (_server, port, fake_port) = start_gcs(&py, None);
     let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("service-account.json");
-    std::fs::write(
-        &key,
-        serde_json::json!({
-            "private_key": "unused",
-            "private_key_id": "unused",
-            "client_email": "export-test@example.invalid",
-            "gcs_base_url": format!("http://127.0.0.1:{port}"),
-            "disable_oauth": true,
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let key = gcs_key(tmp.path(), port);
     let flags = [
         "--gcs-service-account",
         key.to_str().unwrap(),

@@ -4,7 +4,6 @@
 //! [`UNDETECTED`] (each with the reason). [`CATALOG_CORRECTIONS`] lists sets the catalog calls
 //! good that upstream tests show to be broken, and [`SCHEMAS`] the schema given with
 //! `--schema` to 2.x sets whose defect only a schema reveals.
-#![allow(clippy::panic, clippy::expect_used, reason = "tests")]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -6,13 +6,6 @@
 //!
 //! No Cassandra-written system tables are in the corpus: the encoding below follows the 2.x
 //! layout rules, it was not compared with real files.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

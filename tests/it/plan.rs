@@ -1,12 +1,5 @@
 //! `plan` and sharded `dump` on the three-node sample backup: the shards of a table together
 //! give exactly the rows of a plain dump (as a multiset), whichever way the shard is named.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::process::{Command, Output};
 

@@ -2,11 +2,6 @@
 //! Data.db is read whole through the source its set calls for (compressed, uncompressed with
 //! CRC.db, or uncompressed alone), checking every chunk.
 // clippy.toml's allow-*-in-tests does not reach helper functions (nor `common`) of a test crate.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

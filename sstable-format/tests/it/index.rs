@@ -2,13 +2,6 @@
 //! Partitions.db: every index position is the start of a partition in the uncompressed Data.db,
 //! the keys are Data.db's keys in order and the count is Data.db's partition count; Summary.db
 //! samples Index.db entries; the Partitions.db footer agrees with Data.db.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

@@ -3,13 +3,6 @@
 //! its schema, deletions and TTLs are applied at the current time, and the live rows are
 //! compared by primary key with the expected ones (a simple typed comparison: numbers
 //! numerically, blobs and uuids case-insensitively, sets and maps unordered, missing = null).
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

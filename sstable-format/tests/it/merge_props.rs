@@ -5,13 +5,6 @@
 //!
 //! Each SSTable is written with the project's writer from the reconciled state of the mutations
 //! it received (as a flush or compaction would), then all are read back and merged.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use std::collections::BTreeMap;
 

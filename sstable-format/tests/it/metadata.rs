@@ -1,13 +1,6 @@
 //! Golden tests of the metadata components (Statistics.db, TOC.txt, Digest.*, Scylla.db) over
 //! every CATALOG.tsv set of the real-SSTable corpus.
 // clippy.toml's allow-*-in-tests does not reach helper functions (nor `common`) of a test crate.
-#![allow(
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

@@ -3,13 +3,6 @@
 //! each partition, its rows and range-tombstone markers in strictly increasing clustering order
 //! (the static row first). Non-negative sets must pass; negative sets that break the order are
 //! reported (e.g. `cf_with_duplicates_3_0` holds duplicate rows on purpose).
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

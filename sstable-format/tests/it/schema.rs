@@ -1,11 +1,4 @@
 //! Golden test: every `schema_cql` (and `schema_cql_per_set`) of the canonical expected rows parses.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "tests"
-)]
 
 use crate::common;
 

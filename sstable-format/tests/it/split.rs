@@ -4,13 +4,6 @@
 //! partitions of the whole file (same keys, same order, no duplicate, no loss). 3.0+ sets are
 //! decoded with `DataReader` (`skip_to` + `with_end`); 2.x sets are walked over the decompressed
 //! chunk range. BTI entries without a key get it through `KeyReader` on the real source.
-#![allow(
-    clippy::panic,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "golden test: failing loudly is the point"
-)]
 
 use crate::common;
 

@@ -1,12 +1,5 @@
 //! The SSTable set writer: sets written by `sstable_writer` read back with the crate's readers
 //! to the same rows, and the Scylla/Cassandra-3.x golden `write_*` sets reproduced in `mc`.
-#![allow(
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 use crate::common;
 
