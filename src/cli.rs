@@ -41,10 +41,13 @@ struct StoreArgs {
     /// Allow plain http:// endpoints (local MinIO/Ceph/emulators); https only otherwise.
     #[arg(long)]
     allow_http: bool,
-    /// S3 request style: path (the default) or virtual (bucket.endpoint).
+    /// S3 request style: path (https://endpoint/bucket/key, the default) or virtual
+    /// (https://bucket.endpoint/key; with --endpoint, give the bucket's own URL).
     #[arg(long, value_enum, value_name = "STYLE")]
     s3_url_style: Option<S3UrlStyle>,
-    /// Google service account JSON key file for gs:// (default: the standard chain).
+    /// Google service account JSON key file for gs:// (default: GOOGLE_SERVICE_ACCOUNT, then
+    /// GOOGLE_APPLICATION_CREDENTIALS / the gcloud application default credentials, then the
+    /// instance metadata server).
     #[arg(long, value_name = "FILE")]
     gcs_service_account: Option<PathBuf>,
 }
@@ -241,25 +244,9 @@ struct ExportArgs {
     /// files, instance metadata).
     #[arg(long, value_name = "DEST")]
     out: String,
-    /// Object store endpoint instead of the cloud's own (MinIO, Ceph, an emulator), e.g.
-    /// http://127.0.0.1:9000. For gs:// it is the base URL of the storage (XML) API.
-    #[arg(long, value_name = "URL")]
-    endpoint: Option<String>,
-    /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
-    #[arg(long, value_name = "REGION")]
-    region: Option<String>,
-    /// Allow plain http:// endpoints (local MinIO/Ceph/emulators); https only otherwise.
-    #[arg(long)]
-    allow_http: bool,
-    /// S3 request style: path (https://endpoint/bucket/key, the default) or virtual
-    /// (https://bucket.endpoint/key; with --endpoint, give the bucket's own URL).
-    #[arg(long, value_enum, value_name = "STYLE")]
-    s3_url_style: Option<S3UrlStyle>,
-    /// Google service account JSON key file for gs:// (default: GOOGLE_SERVICE_ACCOUNT, then
-    /// GOOGLE_APPLICATION_CREDENTIALS / the gcloud application default credentials, then the
-    /// instance metadata server).
-    #[arg(long, value_name = "FILE")]
-    gcs_service_account: Option<PathBuf>,
+    /// How s3:// and gs:// inputs and destinations are reached.
+    #[command(flatten)]
+    store: StoreArgs,
     /// Size of each part of the multipart upload of a file. S3 and GCS refuse parts under
     /// 5MiB (but the last), and allow at most 10000 parts per file.
     #[arg(long, value_name = "SIZE", default_value = "8MiB")]
@@ -683,12 +670,8 @@ impl ExportArgs {
         };
         let out = parse_destination(&self.out)?;
         let store = StoreOptions {
-            endpoint: self.endpoint,
-            region: self.region,
-            allow_http: self.allow_http,
-            s3_url_style: self.s3_url_style,
-            gcs_service_account: self.gcs_service_account,
             upload_part_size,
+            ..self.store.into_options()
         };
         let mut stores = input_stores(&self.paths);
         if let Destination::Remote { store, .. } = &out {
