@@ -252,13 +252,19 @@ pub struct PartitionHeader<'a> {
     pub offset: DataOffset,
 }
 
-/// How the values of a multi-cell column are laid out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the path of a multi-cell column's cells is.
+///
+/// Every cell value of a multi-cell column is length-prefixed, whatever its element type:
+/// `Cell.Serializer.serialize` writes it with `header.getType(column).writeValue`, and the type
+/// of a multi-cell collection or UDT column (`CollectionType`, `UserType` with `isMultiCell()`)
+/// is never fixed-width (`valueLengthIfFixed() == -1`), so a `list<int>` element or a UDT's
+/// `int` field carries a uvint length like a `text` one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComplexLayout {
-    /// A list or map: every cell value has this fixed width (or is length-prefixed).
-    Values(Option<usize>),
-    /// A non-frozen UDT: the value width of each field (path = 2-byte field index).
-    Fields(Vec<Option<usize>>),
+    /// A list, set or map: the path is the element's key (a timeuuid for lists).
+    Collection,
+    /// A non-frozen UDT: the path is a 2-byte field index.
+    Udt,
 }
 
 /// How one column's cells are stored.
@@ -277,17 +283,8 @@ impl ColumnLayout {
             return ColumnLayout::Simple(ty.fixed_length());
         }
         match ty.unreversed() {
-            CqlType::List { element, .. } => {
-                ColumnLayout::Complex(ComplexLayout::Values(element.fixed_length()))
-            }
-            CqlType::Set { .. } => ColumnLayout::Complex(ComplexLayout::Values(Some(0))),
-            CqlType::Map { value, .. } => {
-                ColumnLayout::Complex(ComplexLayout::Values(value.fixed_length()))
-            }
-            CqlType::Udt(u) => ColumnLayout::Complex(ComplexLayout::Fields(
-                u.fields.iter().map(|(_, t)| t.fixed_length()).collect(),
-            )),
-            _ => ColumnLayout::Complex(ComplexLayout::Values(None)),
+            CqlType::Udt(_) => ColumnLayout::Complex(ComplexLayout::Udt),
+            _ => ColumnLayout::Complex(ComplexLayout::Collection),
         }
     }
 }
@@ -946,24 +943,11 @@ fn decode_cell<'a>(
     let (path, width) = match complex {
         Some(cl) => {
             let path = c.read_vint_bytes("cell path")?;
-            let width = match cl {
-                ComplexLayout::Values(w) => *w,
-                ComplexLayout::Fields(fields) => {
-                    let idx = match path {
-                        [hi, lo] => usize::from(u16::from_be_bytes([*hi, *lo])),
-                        _ => {
-                            return Err(
-                                c.invalid_at(at, "UDT cell path is not a 2-byte field index")
-                            )
-                        }
-                    };
-                    // A field added after the type was created may be unknown to an old
-                    // header: length-prefixed is the only safe reading, and Cassandra never
-                    // writes fixed-width fields it does not know.
-                    fields.get(idx).copied().flatten()
-                }
-            };
-            (Some(path), width)
+            if *cl == ComplexLayout::Udt && path.len() != 2 {
+                return Err(c.invalid_at(at, "UDT cell path is not a 2-byte field index"));
+            }
+            // Length-prefixed whatever the element type: see `ComplexLayout`.
+            (Some(path), None)
         }
         None => (None, width),
     };

@@ -353,18 +353,14 @@ impl DataWriter {
                 let path = cell
                     .path
                     .ok_or_else(|| invalid("a multi-cell column's cell needs a path"))?;
+                if *cl == ComplexLayout::Udt && path.len() != 2 {
+                    return Err(invalid("UDT cell path must be 2 bytes"));
+                }
                 encode_uvint(path.len() as u64, out);
                 out.extend_from_slice(path);
-                match cl {
-                    ComplexLayout::Values(w) => *w,
-                    ComplexLayout::Fields(fields) => match path {
-                        [hi, lo] => fields
-                            .get(usize::from(u16::from_be_bytes([*hi, *lo])))
-                            .copied()
-                            .flatten(),
-                        _ => return Err(invalid("UDT cell path must be 2 bytes")),
-                    },
-                }
+                // Cassandra writes a multi-cell column's values with the column's own type,
+                // which is never fixed-width: always length-prefixed (see `ComplexLayout`).
+                None
             }
             None => width,
         };
@@ -618,6 +614,78 @@ mod tests {
     fn strip(mut r: Row<'_>) -> Row<'_> {
         r.offset = DataOffset(0);
         r
+    }
+
+    /// Cassandra writes every value of a multi-cell column length-prefixed, even a
+    /// `list<int>` element (`Cell.Serializer.serialize` uses the column's multi-cell type, which
+    /// is never fixed-width); cqlite-py and ScyllaDB (`writer::write_cell`) do the same.
+    #[test]
+    fn fixed_width_elements_of_non_frozen_collections_are_length_prefixed() {
+        for ty in [
+            CqlType::List {
+                element: Box::new(CqlType::Int),
+                frozen: false,
+            },
+            CqlType::Map {
+                key: Box::new(CqlType::Text),
+                value: Box::new(CqlType::Int),
+                frozen: false,
+            },
+        ] {
+            let layout = Layout::new(Version::Nb, (0, 0, 0), &[], &[], &[&ty]).unwrap();
+            let row = Row {
+                is_static: false,
+                clustering: vec![],
+                liveness: LivenessInfo {
+                    timestamp: Some(7),
+                    ttl: None,
+                },
+                deletion: DeletionTime::LIVE,
+                deletion_is_shadowable: false,
+                scylla_shadowable_deletion: None,
+                complex_deletions: vec![],
+                cells: vec![Cell {
+                    column: 0,
+                    timestamp: 7,
+                    kind: CellKind::Live,
+                    path: Some(b"k"),
+                    value: &[0, 0, 0, 42],
+                }],
+                offset: DataOffset(0),
+            };
+            let mut w = DataWriter::new(layout.clone());
+            w.start_partition(b"p", DeletionTime::LIVE).unwrap();
+            w.write_row(&row).unwrap();
+            w.end_partition().unwrap();
+            let bytes = w.finish();
+            // ... cell flags (use row timestamp), path `k`, then value length 4 and the int,
+            // then the end-of-partition flag.
+            assert!(
+                bytes.ends_with(&[0x08, 1, b'k', 4, 0, 0, 0, 42, 0x01]),
+                "{ty:?}: {bytes:02x?}"
+            );
+            let mut reader = DataReader::new(
+                SliceSource::new(&bytes, DataOffset(0), 4096),
+                layout.clone(),
+            );
+            reader.next_partition().unwrap().unwrap();
+            let mut cells = Vec::new();
+            while let Some(u) = reader.next_unfiltered().unwrap() {
+                if let Unfiltered::Row(r) = u {
+                    cells.extend(r.cells.iter().map(|c| c.value.to_vec()));
+                }
+            }
+            assert_eq!(cells, vec![vec![0, 0, 0, 42]], "{ty:?}");
+            // The old fixed-width reading of these bytes must not come back: cut the length
+            // prefix out and the row no longer decodes.
+            let mut cut = bytes.clone();
+            let at = cut.len() - 6;
+            cut.remove(at);
+            let mut reader =
+                DataReader::new(SliceSource::new(&cut, DataOffset(0), 4096), layout.clone());
+            reader.next_partition().unwrap().unwrap();
+            assert!(reader.next_unfiltered().is_err(), "{ty:?}: {cut:02x?}");
+        }
     }
 
     #[test]
