@@ -20,8 +20,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo doc (warnings denied)"
+step "cargo doc (warnings denied), with the default features and with all (sstable-format's write, synth)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked --all-features
 
 # Builds the tests and the binary (which the canon check runs) in one go: a plain `cargo build`
 # would build the dependencies without the features that dev-dependencies unify in, and the
