@@ -20,6 +20,10 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (warnings denied), with the default features and with all (sstable-format's write, synth)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked --all-features
+
 # Builds the tests and the binary (which the canon check runs) in one go: a plain `cargo build`
 # would build the dependencies without the features that dev-dependencies unify in, and the
 # test build would then compile them all again.
@@ -28,6 +32,9 @@ cargo test --workspace --locked --no-run
 
 step "test dependencies (DuckDB in target/test-venv, for the export tests)"
 scripts/install-test-deps.sh
+
+step "deploy/ and the Dockerfile: Kubernetes API schemas, AWS Batch request validation, hadolint"
+scripts/check-deploy.sh
 
 step "cargo test"
 cargo test --workspace --locked

@@ -9,6 +9,15 @@
 //! Layout: one module per on-disk component ([`statistics`], [`compression_info`], [`toc`],
 //! [`digest`], [`scylla`], [`data`]...), plus the shared pieces: [`cursor`] (checked reads and
 //! vints), [`version`] (format capabilities, dispatched once), [`types`] (CQL type trees).
+//!
+//! By default the crate only reads. The few encoders that the readers' own tests need stay
+//! public beside their decoders (vints in [`cursor`], a chunk's compression in [`chunks`],
+//! `CompressionInfo.db` in [`compression_info`]). Cargo features add the rest:
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `write` | `writer` (3.0+ `Data.db` partitions, the inverse of [`data`]) and `sstable_writer` (whole BIG-format sets, `mc`..`nb`, in memory or streamed): used to build test sets and the sample backup |
+//! | `synth` | `synth` (implies `write`): a deterministic synthetic time-series table of any size, for benchmarks and split tests; test support, not a stable API |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used)]
@@ -37,15 +46,18 @@ pub mod schema;
 pub mod scylla;
 pub mod source;
 pub mod split;
+#[cfg(feature = "write")]
 pub mod sstable_writer;
 pub mod statistics;
 pub mod summary;
+#[cfg(feature = "synth")]
 pub mod synth;
 pub mod toc;
 pub mod types;
 pub mod value;
 pub mod verify;
 pub mod version;
+#[cfg(feature = "write")]
 pub mod writer;
 
 pub use chunks::{

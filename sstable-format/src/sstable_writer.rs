@@ -853,7 +853,7 @@ pub fn bloom_spec(fp_chance: f64) -> Result<(usize, usize)> {
 }
 
 /// Builds `Filter.db` for `keys` (`FilterFactory.getFilter(keys.len(), fp)`, murmur3 x64-128
-/// of each key, `BloomFilter.setIndexes` with base = h[1], inc = h[0]). From `na` the bit set is
+/// of each key, `BloomFilter.setIndexes`, base = `h[1]`, inc = `h[0]`). From `na` the bit set is
 /// written as raw bytes (bit i in byte i/8); before, as big-endian longs.
 pub fn write_filter(keys: &[&[u8]], fp_chance: f64, version: Version) -> Result<Vec<u8>> {
     let mut bloom = BloomBuilder::new(keys.len() as u64, fp_chance)?;

@@ -904,7 +904,7 @@ impl BlockMatcher {
 /// Cross-checks the partition index with Data.db: every entry of Index.db (BIG) or
 /// Partitions.db (BTI, through [`crate::partitions::partition_offsets`]) must point at the
 /// start of the next partition of Data.db, with the same key, in the same order and count.
-/// Every promoted index of Index.db is decoded whole ([`decode_promoted_index`]) and matched
+/// Every promoted index of Index.db is decoded whole (`decode_promoted_index`) and matched
 /// with the data: each block must start where a cell (2.x) or row/marker (3.0+) starts, its
 /// first and last names must be those of the first and last items of the block, it must end
 /// within the partition, and (3.0+) its end-open marker must be the range tombstone open at
