@@ -1,5 +1,5 @@
-//! The BTI partition index, `Partitions.db` (Cassandra 5.0 `da`, ScyllaDB `ms`/`mt`), and the
-//! per-partition headers of `Rows.db`.
+//! The BTI partition index, `Partitions.db` (Cassandra 5.0 `da`, DataStax `aa` … `cb`,
+//! ScyllaDB `ms`/`mt`), and the per-partition headers of `Rows.db`.
 //!
 //! Mirrors Cassandra's `io/sstable/format/bti/PartitionIndex` (footer, payloads),
 //! `io/tries/TrieNode` (node types), `io/tries/ValueIterator` (in-order walk),
@@ -299,8 +299,25 @@ impl<'a> RowIndexHeader<'a> {
 /// A 5.0-form `DeletionTime` (`DeletionTime.Serializer`): 0x80 alone is LIVE, otherwise a BE
 /// long mfda (top bit clear) and a BE uint32 ldt. ScyllaDB ms/mt also write 0xC0 + long + int
 /// for a negative mfda (`write_da_partition_tombstone`).
+///
+/// DataStax's `aa` … `cb` have no `hasUIntDeletionTime`, so `TrieIndexEntry.serialize`'s
+/// `DeletionTime.getSerializer(version)` is the pre-5.0 (legacy) serializer: int ldt, then
+/// long mfda, `Integer.MAX_VALUE` and `Long.MIN_VALUE` for LIVE (checked on the corpus's `aa`
+/// and `cb` Rows.db).
 fn read_bti_deletion(c: &mut Cursor<'_>, version: Version) -> Result<DeletionTime> {
     let at = c.offset();
+    if version.is_datastax() {
+        let ldt = c.read_i32("partition deletion time")?;
+        let mfda = c.read_i64("partition deletion timestamp")?;
+        return Ok(if mfda == i64::MIN {
+            DeletionTime::LIVE
+        } else {
+            DeletionTime {
+                marked_for_delete_at: mfda,
+                local_deletion_time: i64::from(ldt),
+            }
+        });
+    }
     let flags = c.peek_u8().ok_or(Error::Truncated {
         component: c.component(),
         offset: at,

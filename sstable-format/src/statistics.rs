@@ -373,11 +373,12 @@ pub struct Stats {
     pub sstable_level: i32,
     /// Repair time (ms since epoch), 0 when unrepaired.
     pub repaired_at: i64,
-    /// Legacy minimum clustering values (ka..nc), raw; unreliable before md.
+    /// Legacy minimum clustering values (ka..nc; DataStax `aa`, `ac`, `ad`), raw; unreliable
+    /// before md (and in DataStax `aa`).
     pub legacy_min_clustering: Option<Vec<Vec<u8>>>,
     /// Legacy maximum clustering values (ka..nc), raw.
     pub legacy_max_clustering: Option<Vec<Vec<u8>>>,
-    /// Improved min/max (nc+).
+    /// Improved min/max (nc+; DataStax `ba`…`cb`).
     pub covered_clustering: Option<CoveredClustering>,
     /// Whether pre-2.1 counter shards may be present.
     pub has_legacy_counter_shards: bool,
@@ -391,17 +392,17 @@ pub struct Stats {
     pub commit_log_intervals: Option<Vec<(CommitLogPosition, CommitLogPosition)>>,
     /// Pending repair session (na+, when set).
     pub pending_repair: Option<Uuid>,
-    /// Transient replica data (na+).
+    /// Transient replica data (na+; DataStax `ca`, `cb`).
     pub is_transient: Option<bool>,
-    /// Host that wrote the sstable (me, nb+, when set).
+    /// Host that wrote the sstable (me, nb+; DataStax `ad`, `bb`, `ca`, `cb`; when set).
     pub originating_host_id: Option<Uuid>,
-    /// Whether a partition-level deletion is present (nc+).
+    /// Whether a partition-level deletion is present (nc+; DataStax `ba`…`cb`).
     pub has_partition_level_deletions: Option<bool>,
-    /// First partition key, serialized (nc+).
+    /// First partition key, serialized (nc, oa, da: [`Version::has_key_range`]).
     pub first_key: Option<Vec<u8>>,
-    /// Last partition key, serialized (nc+).
+    /// Last partition key, serialized (nc, oa, da).
     pub last_key: Option<Vec<u8>>,
-    /// Fraction of the token space covered (oa+).
+    /// Fraction of the token space covered (oa+; DataStax `cb`).
     pub token_space_coverage: Option<f64>,
 }
 
@@ -842,6 +843,51 @@ fn read_covered_clustering(c: &mut Cursor<'_>) -> Result<CoveredClustering> {
     Ok(CoveredClustering { types, start, end })
 }
 
+/// The fields DSE 6.8 (`ba`, `bb`) writes after the pending repair, checked and skipped as
+/// datastax/cassandra `StatsMetadata.StatsMetadataSerializer.deserialize` reads them: a
+/// zero-copy flag byte (and, when set, `ZeroCopyMetadata.Serializer`: long dataStart, long
+/// dataEnd, int chunkSize, long estimatedKeys, short-length first and last keys), the
+/// incremental NodeSync long, and the max column value lengths (int count, then per column a
+/// uvint-length name and an int).
+///
+/// A zero-copy-streamed sstable's Data.db is a slice of the sender's, and its index
+/// positions point into the sender's whole file (`ZeroCopyMetadata`, `SliceDescriptor`): it is
+/// refused rather than read at the wrong positions.
+fn read_datastax_6_8_fields(c: &mut Cursor<'_>, version: Version) -> Result<()> {
+    if version.has_zero_copy_metadata() {
+        let at = c.offset();
+        if c.read_u8("zero copy metadata flag")? != 0 {
+            let start = c.read_i64("zero copy data start")?;
+            let end = c.read_i64("zero copy data end")?;
+            return Err(Error::Unsupported {
+                component: COMPONENT,
+                offset: at,
+                message: format!(
+                    "a DSE 6.8 zero-copy-streamed slice (bytes {start}..{end} of the sender's \
+                     Data.db; datastax/cassandra ZeroCopyMetadata): its index positions point \
+                     into the sender's file, which is not read"
+                ),
+            });
+        }
+    }
+    if version.has_incremental_node_sync_metadata() {
+        c.read_i64("incremental NodeSync metadata")?;
+    }
+    if version.has_max_column_value_lengths() {
+        let n = c.read_len_i32("max column value length count")?;
+        if n.saturating_mul(5) > c.remaining() {
+            return Err(c.invalid(format!(
+                "{n} max column value lengths do not fit the component"
+            )));
+        }
+        for _ in 0..n {
+            c.read_vint_bytes("max column value length name")?;
+            c.read_i32("max column value length")?;
+        }
+    }
+    Ok(())
+}
+
 fn read_stats(mut c: Cursor<'_>, version: Version) -> Result<Stats> {
     let c = &mut c;
     let partition_sizes = EstimatedHistogram::read(c, "partition size histogram")?;
@@ -910,30 +956,33 @@ fn read_stats(mut c: Cursor<'_>, version: Version) -> Result<Stats> {
         None
     };
     let (mut pending_repair, mut is_transient) = (None, None);
-    if version.has_pending_repair() {
-        if c.read_u8("pending repair flag")? != 0 {
-            pending_repair = Some(Uuid::read(c, "pending repair")?);
-        }
-        // Pre-release 4.0 `na` files (written before CASSANDRA-14404, found in Cassandra's own
-        // legacy test data) end right after the pending-repair flag: the offsets table bounds
-        // the body, so an exhausted body means "not recorded".
-        if !c.is_empty() {
-            is_transient = Some(c.read_bool("is transient")?);
-        }
+    if version.has_pending_repair() && c.read_u8("pending repair flag")? != 0 {
+        pending_repair = Some(Uuid::read(c, "pending repair")?);
+    }
+    read_datastax_6_8_fields(c, version)?;
+    // Pre-release 4.0 `na` files (written before CASSANDRA-14404, found in Cassandra's own
+    // legacy test data) end right after the pending-repair flag: the offsets table bounds the
+    // body, so an exhausted body means "not recorded". DataStax's `ca`/`cb` always write it.
+    if version.has_is_transient() && (version.is_datastax() || !c.is_empty()) {
+        is_transient = Some(c.read_bool("is transient")?);
+    }
+    let mut has_partition_level_deletions = None;
+    if version.has_misplaced_partition_level_deletions_marker() {
+        has_partition_level_deletions = Some(c.read_bool("has partition level deletions")?);
     }
     let mut originating_host_id = None;
     if version.has_originating_host_id() && c.read_u8("originating host id flag")? != 0 {
         originating_host_id = Some(Uuid::read(c, "originating host id")?);
     }
-    let mut has_partition_level_deletions = None;
     let (mut first_key, mut last_key, mut token_space_coverage) = (None, None, None);
-    if version.has_improved_min_max() {
-        // hasPartitionLevelDeletionsPresenceMarker and hasKeyRange start with nc as well.
+    if version.has_partition_level_deletions_marker() {
         has_partition_level_deletions = Some(c.read_bool("has partition level deletions")?);
-        if version.has_legacy_min_max() {
-            // nc: the improved min/max follows the legacy one here.
-            covered_clustering = Some(read_covered_clustering(c)?);
-        }
+    }
+    if version.has_improved_min_max() && version.has_legacy_min_max() {
+        // nc: the improved min/max follows the legacy one here.
+        covered_clustering = Some(read_covered_clustering(c)?);
+    }
+    if version.has_key_range() {
         first_key = Some(c.read_vint_bytes("first key")?.to_vec());
         last_key = Some(c.read_vint_bytes("last key")?.to_vec());
     }
@@ -1089,16 +1138,34 @@ mod tests {
         if version.has_pending_repair() {
             v.push(1);
             v.extend_from_slice(&[0x11; 16]);
+        }
+        if version.has_zero_copy_metadata() {
+            v.push(0);
+        }
+        if version.has_incremental_node_sync_metadata() {
+            v.extend_from_slice(&i64::MAX.to_be_bytes());
+        }
+        if version.has_max_column_value_lengths() {
+            v.extend_from_slice(&1i32.to_be_bytes());
+            vstr(&mut v, b"a");
+            v.extend_from_slice(&4i32.to_be_bytes());
+        }
+        if version.has_is_transient() {
+            v.push(1);
+        }
+        if version.has_misplaced_partition_level_deletions_marker() {
             v.push(1);
         }
         if version.has_originating_host_id() {
             v.push(0);
         }
-        if version.has_improved_min_max() {
+        if version.has_partition_level_deletions_marker() {
             v.push(1);
-            if version.has_legacy_min_max() {
-                improved(&mut v);
-            }
+        }
+        if version.has_improved_min_max() && version.has_legacy_min_max() {
+            improved(&mut v);
+        }
+        if version.has_key_range() {
             vstr(&mut v, b"k1");
             vstr(&mut v, b"k9");
         }
@@ -1203,10 +1270,16 @@ mod tests {
                 assert_eq!(cov.start.kind(), Some(BoundKind::InclStartBound));
                 assert_eq!(cov.start.values, vec![Some(vec![0, 0, 0, 1])]);
                 assert_eq!(cov.end.kind(), Some(BoundKind::InclEndBound));
-                assert_eq!(st.first_key.as_deref(), Some(&b"k1"[..]));
                 assert_eq!(st.has_partition_level_deletions, Some(true));
             } else {
-                assert!(st.covered_clustering.is_none() && st.first_key.is_none());
+                assert!(st.covered_clustering.is_none());
+                assert!(st.has_partition_level_deletions.is_none());
+            }
+            if v.has_key_range() {
+                assert_eq!(st.first_key.as_deref(), Some(&b"k1"[..]));
+                assert_eq!(st.last_key.as_deref(), Some(&b"k9"[..]));
+            } else {
+                assert!(st.first_key.is_none() && st.last_key.is_none());
             }
             assert_eq!(
                 st.token_space_coverage.is_some(),
@@ -1214,8 +1287,8 @@ mod tests {
             );
             if v.has_pending_repair() {
                 assert_eq!(st.pending_repair, Some(Uuid([0x11; 16])));
-                assert_eq!(st.is_transient, Some(true));
             }
+            assert_eq!(st.is_transient, v.has_is_transient().then_some(true));
             assert_eq!(s.header.is_some(), v.has_serialization_header());
             if let Some(h) = s.header {
                 assert_eq!(h.encoding_stats.min_timestamp, TIMESTAMP_EPOCH + 10);
