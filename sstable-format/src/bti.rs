@@ -916,6 +916,40 @@ mod tests {
     }
 
     #[test]
+    fn datastax_rows_headers_use_the_legacy_deletion_time() {
+        // LIVE as DataStax aa…cb write it: int Integer.MAX_VALUE, long Long.MIN_VALUE (the
+        // bytes ending every header of the corpus's aa and cb Rows.db).
+        let mut live = i32::MAX.to_be_bytes().to_vec();
+        live.extend_from_slice(&i64::MIN.to_be_bytes());
+        let mut deleted = 1_600_000_000i32.to_be_bytes().to_vec();
+        deleted.extend_from_slice(&1_234_567i64.to_be_bytes());
+        for v in Version::DATASTAX {
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &live));
+            let h = RowIndexHeader::read(&rows, 8, v).unwrap();
+            assert!(h.deletion.is_live(), "{v}");
+            assert_eq!(
+                (h.data_offset, h.root, h.block_count),
+                (DataOffset(300), 5, 2)
+            );
+            // The 5.0 one-byte LIVE is not a DataStax encoding: the header is cut short.
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &[0x80]));
+            assert!(RowIndexHeader::read(&rows, 8, v).is_err(), "{v}");
+
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &deleted));
+            let h = RowIndexHeader::read(&rows, 8, v).unwrap();
+            assert_eq!(h.deletion.marked_for_delete_at, 1_234_567);
+            assert_eq!(h.deletion.local_deletion_time, 1_600_000_000);
+            for cut in 9..rows.len() {
+                let e = RowIndexHeader::read(&rows[..cut], 8, v).unwrap_err();
+                assert_eq!(e.component(), Some(Component::Rows), "{v} cut {cut}");
+            }
+        }
+    }
+
+    #[test]
     fn partitions_resolve_rows_entries() {
         let mut rows = vec![0u8; 5];
         rows.extend(header(b"wide", 2000, -8, 4, &[0x80]));

@@ -1394,6 +1394,90 @@ mod tests {
         }
     }
 
+    /// The STATS body of `stats(v)` without the serializedSize() padding.
+    fn stats_body(v: Version) -> Vec<u8> {
+        let mut b = stats(v);
+        if v.has_token_space_coverage() {
+            b.truncate(b.len() - 8);
+        }
+        b
+    }
+
+    #[test]
+    fn datastax_stats_bodies_end_exactly_and_refuse_truncation() {
+        for v in Version::DATASTAX {
+            let b = stats_body(v);
+            let st = read_stats(Cursor::new(&b, COMPONENT), v).unwrap();
+            assert_eq!(st.legacy_min_clustering.is_some(), v.has_legacy_min_max());
+            assert_eq!(st.covered_clustering.is_some(), !v.has_legacy_min_max());
+            assert!(st.first_key.is_none(), "{v}: no key range before da");
+            // No DataStax field is optional: every proper prefix is an error.
+            for n in 0..b.len() {
+                let e = read_stats(Cursor::new(&b[..n], COMPONENT), v).unwrap_err();
+                assert_eq!(e.component(), Some(Component::Statistics), "{v} prefix {n}");
+            }
+            // A non-zero trailing byte is not padding.
+            let mut long = b.clone();
+            long.push(1);
+            assert!(read_stats(Cursor::new(&long, COMPONENT), v).is_err(), "{v}");
+        }
+    }
+
+    /// The tail of a `cb` STATS body after the commit-log intervals, as the corpus's
+    /// `legacy_cb_simple` has it: pending repair, isTransient, the misplaced marker, a host
+    /// id, then the token-space coverage.
+    #[test]
+    fn datastax_marker_precedes_the_host_id() {
+        let mut b = stats_body(Version::Cb);
+        let tail = 1 + 16 + 1 + 1 + 1 + 8;
+        b.truncate(b.len() - tail);
+        b.extend_from_slice(&[0, 0, 0, 1]);
+        b.extend_from_slice(&[0xa5; 16]);
+        b.extend_from_slice(&f64::NAN.to_be_bytes());
+        let st = read_stats(Cursor::new(&b, COMPONENT), Version::Cb).unwrap();
+        assert_eq!(st.pending_repair, None);
+        assert_eq!(st.is_transient, Some(false));
+        assert_eq!(st.has_partition_level_deletions, Some(false));
+        assert_eq!(st.originating_host_id, Some(Uuid([0xa5; 16])));
+        assert!(st.token_space_coverage.unwrap().is_nan());
+        // Read in Cassandra 5.0's order (marker after the host id) the same bytes fail.
+        assert!(read_stats(Cursor::new(&b, COMPONENT), Version::Da).is_err());
+    }
+
+    #[test]
+    fn datastax_6_8_fields() {
+        for v in [Version::Ba, Version::Bb] {
+            let plain = stats_body(v);
+            // Where the zero-copy flag is: after the commit-log intervals and pending repair.
+            let mut at = plain.len() - 1 - (4 + 2 + 4) - 8 - 1;
+            if v.has_originating_host_id() {
+                at -= 1;
+            }
+            assert_eq!(plain[at], 0, "{v}: zero-copy flag");
+            let mut zc = plain[..at].to_vec();
+            zc.push(1);
+            zc.extend_from_slice(&100i64.to_be_bytes());
+            zc.extend_from_slice(&900i64.to_be_bytes());
+            zc.extend_from_slice(&plain[at + 1..]);
+            match read_stats(Cursor::new(&zc, COMPONENT), v).unwrap_err() {
+                Error::Unsupported {
+                    component,
+                    offset,
+                    message,
+                } => {
+                    assert_eq!((component, offset), (COMPONENT, at as u64));
+                    assert!(message.contains("zero-copy"), "{message}");
+                    assert!(message.contains("100..900"), "{message}");
+                }
+                e => panic!("{v}: {e}"),
+            }
+            // A max-column-value-length count that cannot fit.
+            let mut big = plain.clone();
+            big[at + 9..at + 13].copy_from_slice(&1_000_000i32.to_be_bytes());
+            assert!(read_stats(Cursor::new(&big, COMPONENT), v).is_err(), "{v}");
+        }
+    }
+
     #[test]
     fn truncated_input_errors() {
         for v in [
@@ -1402,6 +1486,12 @@ mod tests {
             Version::Nb,
             Version::Nc,
             Version::Oa,
+            Version::Aa,
+            Version::Ad,
+            Version::Ba,
+            Version::Bb,
+            Version::Ca,
+            Version::Cb,
         ] {
             let f = file(v);
             for n in 0..f.len() {
@@ -1412,7 +1502,15 @@ mod tests {
 
     #[test]
     fn corrupt_input_never_panics() {
-        for v in [Version::La, Version::Me, Version::Na, Version::Oa] {
+        for v in [
+            Version::La,
+            Version::Me,
+            Version::Na,
+            Version::Oa,
+            Version::Ac,
+            Version::Bb,
+            Version::Cb,
+        ] {
             let f = file(v);
             for i in 0..f.len() {
                 for x in [0x01u8, 0x80, 0xff] {

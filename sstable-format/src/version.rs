@@ -512,4 +512,188 @@ mod tests {
         assert_eq!(Version::Mc.crc_db_checksum(), ChecksumKind::Crc32);
         assert_eq!(Version::Ka.digest_checksum(), DigestKind::Adler32);
     }
+
+    /// Each DataStax letter against datastax/cassandra `BtiFormat.BtiVersion` (and the ranges of
+    /// its `VersionSupportedFeaturesTest`): legacy min/max aa..az, accurate legacy min/max
+    /// ac..az, host id ad..az and bb.., improved min/max ba.., misplaced marker ba..cz,
+    /// zero-copy / NodeSync / max column value lengths ba..bz, isTransient ca.., token-space
+    /// coverage cb.., old Bloom filter aa..az; key range, the 5.0 marker and unsigned deletion
+    /// times only from da.
+    #[test]
+    fn datastax_capabilities_per_letter() {
+        // (version, legacy min/max, accurate, host id, improved, misplaced marker, DSE 6.8
+        // fields, isTransient, token-space coverage, old Bloom filter)
+        let table = [
+            (
+                Version::Aa,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ac,
+                true,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ad,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ba,
+                false,
+                true,
+                false,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+            ),
+            (
+                Version::Bb,
+                false,
+                true,
+                true,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+            ),
+            (
+                Version::Ca,
+                false,
+                true,
+                true,
+                true,
+                true,
+                false,
+                true,
+                false,
+                false,
+            ),
+            (
+                Version::Cb,
+                false,
+                true,
+                true,
+                true,
+                true,
+                false,
+                true,
+                true,
+                false,
+            ),
+        ];
+        assert_eq!(table.map(|t| t.0), Version::DATASTAX);
+        for (v, legacy, accurate, host, improved, misplaced, dse68, transient, tsc, old_bf) in table
+        {
+            assert!(v.is_datastax(), "{v}");
+            assert_eq!(v.as_str().parse::<Version>().unwrap(), v);
+            assert_eq!(v.format_kind(), FormatKind::Bti, "{v}");
+            assert_eq!(v.has_legacy_min_max(), legacy, "{v}");
+            assert_eq!(v.has_accurate_min_max(), accurate, "{v}");
+            assert_eq!(v.has_originating_host_id(), host, "{v}");
+            assert_eq!(v.has_improved_min_max(), improved, "{v}");
+            assert_eq!(
+                v.has_misplaced_partition_level_deletions_marker(),
+                misplaced,
+                "{v}"
+            );
+            assert_eq!(v.has_zero_copy_metadata(), dse68, "{v}");
+            assert_eq!(v.has_incremental_node_sync_metadata(), dse68, "{v}");
+            assert_eq!(v.has_max_column_value_lengths(), dse68, "{v}");
+            assert_eq!(v.has_is_transient(), transient, "{v}");
+            assert_eq!(v.has_token_space_coverage(), tsc, "{v}");
+            assert_eq!(v.has_old_bloom_filter_format(), old_bf, "{v}");
+            // What every DataStax letter shares with da, and what none has before da.
+            assert!(
+                v.has_serialization_header() && v.has_pending_repair(),
+                "{v}"
+            );
+            assert!(
+                v.has_metadata_checksum() && v.has_max_compressed_length(),
+                "{v}"
+            );
+            assert!(
+                v.has_commit_log_lower_bound() && v.has_commit_log_intervals(),
+                "{v}"
+            );
+            assert!(!v.has_uint_deletion_time(), "{v}");
+            assert!(!v.has_key_range(), "{v}");
+            assert!(!v.has_partition_level_deletions_marker(), "{v}");
+            assert!(
+                !v.is_legacy_layout() && !v.has_compaction_ancestors(),
+                "{v}"
+            );
+            assert_eq!(v.chunk_checksum(), ChecksumKind::Crc32);
+            assert_eq!(v.digest_component(), "Digest.crc32");
+        }
+        // Apache Cassandra's versions keep their capabilities.
+        for v in [Version::Nc, Version::Oa, Version::Da] {
+            assert!(
+                v.has_key_range() && v.has_partition_level_deletions_marker(),
+                "{v}"
+            );
+            assert!(!v.has_misplaced_partition_level_deletions_marker(), "{v}");
+            assert!(!v.is_datastax() && !v.has_zero_copy_metadata(), "{v}");
+        }
+        assert!(Version::Na.has_is_transient() && !Version::Me.has_is_transient());
+        assert!(Version::Me.has_old_bloom_filter_format());
+        assert!(!Version::Na.has_old_bloom_filter_format());
+        assert!(!Version::Mc.has_accurate_min_max() && Version::Md.has_accurate_min_max());
+    }
+
+    #[test]
+    fn unknown_letters_say_who_wrote_them() {
+        let reason = |s: &str| match s.parse::<Version>() {
+            Err(Error::UnsupportedVersion { version, reason }) => {
+                assert_eq!(version, s);
+                reason
+            }
+            other => panic!("{s}: {other:?}"),
+        };
+        // DataStax letters this crate does not read: never blamed on Cassandra 1.x.
+        for s in ["ae", "az", "bc", "cc", "cz"] {
+            let r = reason(s);
+            assert!(
+                r.contains("DataStax") && r.contains("aa, ac, ad"),
+                "{s}: {r}"
+            );
+        }
+        assert!(reason("ab").contains("pre-GA DSE 6.8"));
+        for s in ["hb", "ia", "ic", "ja"] {
+            assert!(reason(s).contains("Cassandra 1.x"), "{s}");
+        }
+        for s in ["db", "ob", "zz"] {
+            assert!(reason(s).contains("not a format"), "{s}");
+        }
+        for s in ["", "a", "aaa", "A1", "Aa"] {
+            assert_eq!(reason(s), "not a version string", "{s:?}");
+        }
+    }
 }
