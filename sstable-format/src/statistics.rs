@@ -6,6 +6,9 @@
 //! `na`, its CRC32s), `ValidationMetadata`, `CompactionMetadata`, `StatsMetadata`
 //! (`StatsMetadataSerializer`) and `db/SerializationHeader` (`SerializationHeader.Serializer`,
 //! `db/rows/EncodingStats.Serializer`). ScyllaDB writes the same layout (`sstables/types.hh`).
+//! DataStax's `aa` … `cb` follow datastax/cassandra `StatsMetadata.StatsMetadataSerializer`
+//! (DSE-only fields, the partition-deletion marker before the host id; see
+//! `docs/datastax-formats.md`).
 //!
 //! Components are located through the offsets table, never by parsing one after the other, so
 //! a padded component does not shift the others.
