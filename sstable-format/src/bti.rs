@@ -1,5 +1,5 @@
-//! The BTI partition index, `Partitions.db` (Cassandra 5.0 `da`, ScyllaDB `ms`/`mt`), and the
-//! per-partition headers of `Rows.db`.
+//! The BTI partition index, `Partitions.db` (Cassandra 5.0 `da`, DataStax `aa` … `cb`,
+//! ScyllaDB `ms`/`mt`), and the per-partition headers of `Rows.db`.
 //!
 //! Mirrors Cassandra's `io/sstable/format/bti/PartitionIndex` (footer, payloads),
 //! `io/tries/TrieNode` (node types), `io/tries/ValueIterator` (in-order walk),
@@ -299,8 +299,25 @@ impl<'a> RowIndexHeader<'a> {
 /// A 5.0-form `DeletionTime` (`DeletionTime.Serializer`): 0x80 alone is LIVE, otherwise a BE
 /// long mfda (top bit clear) and a BE uint32 ldt. ScyllaDB ms/mt also write 0xC0 + long + int
 /// for a negative mfda (`write_da_partition_tombstone`).
+///
+/// DataStax's `aa` … `cb` have no `hasUIntDeletionTime`, so `TrieIndexEntry.serialize`'s
+/// `DeletionTime.getSerializer(version)` is the pre-5.0 (legacy) serializer: int ldt, then
+/// long mfda, `Integer.MAX_VALUE` and `Long.MIN_VALUE` for LIVE (checked on the corpus's `aa`
+/// and `cb` Rows.db).
 fn read_bti_deletion(c: &mut Cursor<'_>, version: Version) -> Result<DeletionTime> {
     let at = c.offset();
+    if version.is_datastax() {
+        let ldt = c.read_i32("partition deletion time")?;
+        let mfda = c.read_i64("partition deletion timestamp")?;
+        return Ok(if mfda == i64::MIN {
+            DeletionTime::LIVE
+        } else {
+            DeletionTime {
+                marked_for_delete_at: mfda,
+                local_deletion_time: i64::from(ldt),
+            }
+        });
+    }
     let flags = c.peek_u8().ok_or(Error::Truncated {
         component: c.component(),
         offset: at,
@@ -895,6 +912,40 @@ mod tests {
         rows.extend(header(b"k", 1 << 30, -8, 2, &[0x80]));
         for cut in 9..rows.len() {
             assert!(RowIndexHeader::read(&rows[..cut], 8, Version::Da).is_err());
+        }
+    }
+
+    #[test]
+    fn datastax_rows_headers_use_the_legacy_deletion_time() {
+        // LIVE as DataStax aa…cb write it: int Integer.MAX_VALUE, long Long.MIN_VALUE (the
+        // bytes ending every header of the corpus's aa and cb Rows.db).
+        let mut live = i32::MAX.to_be_bytes().to_vec();
+        live.extend_from_slice(&i64::MIN.to_be_bytes());
+        let mut deleted = 1_600_000_000i32.to_be_bytes().to_vec();
+        deleted.extend_from_slice(&1_234_567i64.to_be_bytes());
+        for v in Version::DATASTAX {
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &live));
+            let h = RowIndexHeader::read(&rows, 8, v).unwrap();
+            assert!(h.deletion.is_live(), "{v}");
+            assert_eq!(
+                (h.data_offset, h.root, h.block_count),
+                (DataOffset(300), 5, 2)
+            );
+            // The 5.0 one-byte LIVE is not a DataStax encoding: the header is cut short.
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &[0x80]));
+            assert!(RowIndexHeader::read(&rows, 8, v).is_err(), "{v}");
+
+            let mut rows = vec![0u8; 8];
+            rows.extend(header(b"k", 300, -6, 2, &deleted));
+            let h = RowIndexHeader::read(&rows, 8, v).unwrap();
+            assert_eq!(h.deletion.marked_for_delete_at, 1_234_567);
+            assert_eq!(h.deletion.local_deletion_time, 1_600_000_000);
+            for cut in 9..rows.len() {
+                let e = RowIndexHeader::read(&rows[..cut], 8, v).unwrap_err();
+                assert_eq!(e.component(), Some(Component::Rows), "{v} cut {cut}");
+            }
         }
     }
 

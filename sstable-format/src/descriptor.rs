@@ -487,6 +487,41 @@ mod tests {
     }
 
     #[test]
+    fn datastax_names() {
+        // Real corpus names (datastax-cc/legacy-sstables/{aa,cb}).
+        let (d, c) = parse("aa-1-bti-Statistics.db");
+        assert_eq!(d.version, Some(Version::Aa));
+        assert_eq!(d.generation, Generation::Int(1));
+        assert_eq!(d.format, FormatKind::Bti);
+        assert_eq!(d.reading_format(), Some(FormatKind::Bti));
+        assert_eq!(c, ComponentName::Statistics);
+        let (d, c) = parse("cb-3g3i_16ov_3sj4g2pdpcdz177rbj-bti-Data.db");
+        assert_eq!(d.version, Some(Version::Cb));
+        assert_eq!(
+            d.generation,
+            Generation::Uuid("3g3i_16ov_3sj4g2pdpcdz177rbj".into())
+        );
+        // 2023-02-15, when the corpus's cb set was written (its Statistics.db timestamps).
+        assert_eq!(
+            d.generation.unix_millis().map(|m| m / 86_400_000),
+            Some(19_403)
+        );
+        assert_eq!(c, ComponentName::Data);
+        assert_eq!(d.base_name(), "cb-3g3i_16ov_3sj4g2pdpcdz177rbj-bti");
+        for v in ["ac", "ad", "ba", "bb", "ca"] {
+            let (d, _) = parse(&format!("{v}-7-bti-Rows.db"));
+            assert_eq!(d.version.map(Version::as_str), Some(v));
+        }
+        // A DataStax letter this crate does not read is kept, with a DataStax reason.
+        let (d, _) = parse("cc-1-bti-Data.db");
+        assert_eq!(d.version, None);
+        match d.require_version() {
+            Err(Error::UnsupportedVersion { reason, .. }) => assert!(reason.contains("DataStax")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn new_names() {
         let (d, c) = parse("la-1-big-Digest.adler32");
         assert_eq!(d.version, Some(Version::La));

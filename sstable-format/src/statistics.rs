@@ -6,6 +6,9 @@
 //! `na`, its CRC32s), `ValidationMetadata`, `CompactionMetadata`, `StatsMetadata`
 //! (`StatsMetadataSerializer`) and `db/SerializationHeader` (`SerializationHeader.Serializer`,
 //! `db/rows/EncodingStats.Serializer`). ScyllaDB writes the same layout (`sstables/types.hh`).
+//! DataStax's `aa` … `cb` follow datastax/cassandra `StatsMetadata.StatsMetadataSerializer`
+//! (DSE-only fields, the partition-deletion marker before the host id; see
+//! `docs/datastax-formats.md`).
 //!
 //! Components are located through the offsets table, never by parsing one after the other, so
 //! a padded component does not shift the others.
@@ -373,11 +376,12 @@ pub struct Stats {
     pub sstable_level: i32,
     /// Repair time (ms since epoch), 0 when unrepaired.
     pub repaired_at: i64,
-    /// Legacy minimum clustering values (ka..nc), raw; unreliable before md.
+    /// Legacy minimum clustering values (ka..nc; DataStax `aa`, `ac`, `ad`), raw; unreliable
+    /// before md (and in DataStax `aa`).
     pub legacy_min_clustering: Option<Vec<Vec<u8>>>,
     /// Legacy maximum clustering values (ka..nc), raw.
     pub legacy_max_clustering: Option<Vec<Vec<u8>>>,
-    /// Improved min/max (nc+).
+    /// Improved min/max (nc+; DataStax `ba`…`cb`).
     pub covered_clustering: Option<CoveredClustering>,
     /// Whether pre-2.1 counter shards may be present.
     pub has_legacy_counter_shards: bool,
@@ -391,17 +395,17 @@ pub struct Stats {
     pub commit_log_intervals: Option<Vec<(CommitLogPosition, CommitLogPosition)>>,
     /// Pending repair session (na+, when set).
     pub pending_repair: Option<Uuid>,
-    /// Transient replica data (na+).
+    /// Transient replica data (na+; DataStax `ca`, `cb`).
     pub is_transient: Option<bool>,
-    /// Host that wrote the sstable (me, nb+, when set).
+    /// Host that wrote the sstable (me, nb+; DataStax `ad`, `bb`, `ca`, `cb`; when set).
     pub originating_host_id: Option<Uuid>,
-    /// Whether a partition-level deletion is present (nc+).
+    /// Whether a partition-level deletion is present (nc+; DataStax `ba`…`cb`).
     pub has_partition_level_deletions: Option<bool>,
-    /// First partition key, serialized (nc+).
+    /// First partition key, serialized (nc, oa, da: [`Version::has_key_range`]).
     pub first_key: Option<Vec<u8>>,
-    /// Last partition key, serialized (nc+).
+    /// Last partition key, serialized (nc, oa, da).
     pub last_key: Option<Vec<u8>>,
-    /// Fraction of the token space covered (oa+).
+    /// Fraction of the token space covered (oa+; DataStax `cb`).
     pub token_space_coverage: Option<f64>,
 }
 
@@ -842,6 +846,51 @@ fn read_covered_clustering(c: &mut Cursor<'_>) -> Result<CoveredClustering> {
     Ok(CoveredClustering { types, start, end })
 }
 
+/// The fields DSE 6.8 (`ba`, `bb`) writes after the pending repair, checked and skipped as
+/// datastax/cassandra `StatsMetadata.StatsMetadataSerializer.deserialize` reads them: a
+/// zero-copy flag byte (and, when set, `ZeroCopyMetadata.Serializer`: long dataStart, long
+/// dataEnd, int chunkSize, long estimatedKeys, short-length first and last keys), the
+/// incremental NodeSync long, and the max column value lengths (int count, then per column a
+/// uvint-length name and an int).
+///
+/// A zero-copy-streamed sstable's Data.db is a slice of the sender's, and its index
+/// positions point into the sender's whole file (`ZeroCopyMetadata`, `SliceDescriptor`): it is
+/// refused rather than read at the wrong positions.
+fn read_datastax_6_8_fields(c: &mut Cursor<'_>, version: Version) -> Result<()> {
+    if version.has_zero_copy_metadata() {
+        let at = c.offset();
+        if c.read_u8("zero copy metadata flag")? != 0 {
+            let start = c.read_i64("zero copy data start")?;
+            let end = c.read_i64("zero copy data end")?;
+            return Err(Error::Unsupported {
+                component: COMPONENT,
+                offset: at,
+                message: format!(
+                    "a DSE 6.8 zero-copy-streamed slice (bytes {start}..{end} of the sender's \
+                     Data.db; datastax/cassandra ZeroCopyMetadata): its index positions point \
+                     into the sender's file, which is not read"
+                ),
+            });
+        }
+    }
+    if version.has_incremental_node_sync_metadata() {
+        c.read_i64("incremental NodeSync metadata")?;
+    }
+    if version.has_max_column_value_lengths() {
+        let n = c.read_len_i32("max column value length count")?;
+        if n.saturating_mul(5) > c.remaining() {
+            return Err(c.invalid(format!(
+                "{n} max column value lengths do not fit the component"
+            )));
+        }
+        for _ in 0..n {
+            c.read_vint_bytes("max column value length name")?;
+            c.read_i32("max column value length")?;
+        }
+    }
+    Ok(())
+}
+
 fn read_stats(mut c: Cursor<'_>, version: Version) -> Result<Stats> {
     let c = &mut c;
     let partition_sizes = EstimatedHistogram::read(c, "partition size histogram")?;
@@ -910,30 +959,33 @@ fn read_stats(mut c: Cursor<'_>, version: Version) -> Result<Stats> {
         None
     };
     let (mut pending_repair, mut is_transient) = (None, None);
-    if version.has_pending_repair() {
-        if c.read_u8("pending repair flag")? != 0 {
-            pending_repair = Some(Uuid::read(c, "pending repair")?);
-        }
-        // Pre-release 4.0 `na` files (written before CASSANDRA-14404, found in Cassandra's own
-        // legacy test data) end right after the pending-repair flag: the offsets table bounds
-        // the body, so an exhausted body means "not recorded".
-        if !c.is_empty() {
-            is_transient = Some(c.read_bool("is transient")?);
-        }
+    if version.has_pending_repair() && c.read_u8("pending repair flag")? != 0 {
+        pending_repair = Some(Uuid::read(c, "pending repair")?);
+    }
+    read_datastax_6_8_fields(c, version)?;
+    // Pre-release 4.0 `na` files (written before CASSANDRA-14404, found in Cassandra's own
+    // legacy test data) end right after the pending-repair flag: the offsets table bounds the
+    // body, so an exhausted body means "not recorded". DataStax's `ca`/`cb` always write it.
+    if version.has_is_transient() && (version.is_datastax() || !c.is_empty()) {
+        is_transient = Some(c.read_bool("is transient")?);
+    }
+    let mut has_partition_level_deletions = None;
+    if version.has_misplaced_partition_level_deletions_marker() {
+        has_partition_level_deletions = Some(c.read_bool("has partition level deletions")?);
     }
     let mut originating_host_id = None;
     if version.has_originating_host_id() && c.read_u8("originating host id flag")? != 0 {
         originating_host_id = Some(Uuid::read(c, "originating host id")?);
     }
-    let mut has_partition_level_deletions = None;
     let (mut first_key, mut last_key, mut token_space_coverage) = (None, None, None);
-    if version.has_improved_min_max() {
-        // hasPartitionLevelDeletionsPresenceMarker and hasKeyRange start with nc as well.
+    if version.has_partition_level_deletions_marker() {
         has_partition_level_deletions = Some(c.read_bool("has partition level deletions")?);
-        if version.has_legacy_min_max() {
-            // nc: the improved min/max follows the legacy one here.
-            covered_clustering = Some(read_covered_clustering(c)?);
-        }
+    }
+    if version.has_improved_min_max() && version.has_legacy_min_max() {
+        // nc: the improved min/max follows the legacy one here.
+        covered_clustering = Some(read_covered_clustering(c)?);
+    }
+    if version.has_key_range() {
         first_key = Some(c.read_vint_bytes("first key")?.to_vec());
         last_key = Some(c.read_vint_bytes("last key")?.to_vec());
     }
@@ -1089,16 +1141,34 @@ mod tests {
         if version.has_pending_repair() {
             v.push(1);
             v.extend_from_slice(&[0x11; 16]);
+        }
+        if version.has_zero_copy_metadata() {
+            v.push(0);
+        }
+        if version.has_incremental_node_sync_metadata() {
+            v.extend_from_slice(&i64::MAX.to_be_bytes());
+        }
+        if version.has_max_column_value_lengths() {
+            v.extend_from_slice(&1i32.to_be_bytes());
+            vstr(&mut v, b"a");
+            v.extend_from_slice(&4i32.to_be_bytes());
+        }
+        if version.has_is_transient() {
+            v.push(1);
+        }
+        if version.has_misplaced_partition_level_deletions_marker() {
             v.push(1);
         }
         if version.has_originating_host_id() {
             v.push(0);
         }
-        if version.has_improved_min_max() {
+        if version.has_partition_level_deletions_marker() {
             v.push(1);
-            if version.has_legacy_min_max() {
-                improved(&mut v);
-            }
+        }
+        if version.has_improved_min_max() && version.has_legacy_min_max() {
+            improved(&mut v);
+        }
+        if version.has_key_range() {
             vstr(&mut v, b"k1");
             vstr(&mut v, b"k9");
         }
@@ -1203,10 +1273,16 @@ mod tests {
                 assert_eq!(cov.start.kind(), Some(BoundKind::InclStartBound));
                 assert_eq!(cov.start.values, vec![Some(vec![0, 0, 0, 1])]);
                 assert_eq!(cov.end.kind(), Some(BoundKind::InclEndBound));
-                assert_eq!(st.first_key.as_deref(), Some(&b"k1"[..]));
                 assert_eq!(st.has_partition_level_deletions, Some(true));
             } else {
-                assert!(st.covered_clustering.is_none() && st.first_key.is_none());
+                assert!(st.covered_clustering.is_none());
+                assert!(st.has_partition_level_deletions.is_none());
+            }
+            if v.has_key_range() {
+                assert_eq!(st.first_key.as_deref(), Some(&b"k1"[..]));
+                assert_eq!(st.last_key.as_deref(), Some(&b"k9"[..]));
+            } else {
+                assert!(st.first_key.is_none() && st.last_key.is_none());
             }
             assert_eq!(
                 st.token_space_coverage.is_some(),
@@ -1214,8 +1290,8 @@ mod tests {
             );
             if v.has_pending_repair() {
                 assert_eq!(st.pending_repair, Some(Uuid([0x11; 16])));
-                assert_eq!(st.is_transient, Some(true));
             }
+            assert_eq!(st.is_transient, v.has_is_transient().then_some(true));
             assert_eq!(s.header.is_some(), v.has_serialization_header());
             if let Some(h) = s.header {
                 assert_eq!(h.encoding_stats.min_timestamp, TIMESTAMP_EPOCH + 10);
@@ -1321,6 +1397,90 @@ mod tests {
         }
     }
 
+    /// The STATS body of `stats(v)` without the serializedSize() padding.
+    fn stats_body(v: Version) -> Vec<u8> {
+        let mut b = stats(v);
+        if v.has_token_space_coverage() {
+            b.truncate(b.len() - 8);
+        }
+        b
+    }
+
+    #[test]
+    fn datastax_stats_bodies_end_exactly_and_refuse_truncation() {
+        for v in Version::DATASTAX {
+            let b = stats_body(v);
+            let st = read_stats(Cursor::new(&b, COMPONENT), v).unwrap();
+            assert_eq!(st.legacy_min_clustering.is_some(), v.has_legacy_min_max());
+            assert_eq!(st.covered_clustering.is_some(), !v.has_legacy_min_max());
+            assert!(st.first_key.is_none(), "{v}: no key range before da");
+            // No DataStax field is optional: every proper prefix is an error.
+            for n in 0..b.len() {
+                let e = read_stats(Cursor::new(&b[..n], COMPONENT), v).unwrap_err();
+                assert_eq!(e.component(), Some(Component::Statistics), "{v} prefix {n}");
+            }
+            // A non-zero trailing byte is not padding.
+            let mut long = b.clone();
+            long.push(1);
+            assert!(read_stats(Cursor::new(&long, COMPONENT), v).is_err(), "{v}");
+        }
+    }
+
+    /// The tail of a `cb` STATS body after the commit-log intervals, as the corpus's
+    /// `legacy_cb_simple` has it: pending repair, isTransient, the misplaced marker, a host
+    /// id, then the token-space coverage.
+    #[test]
+    fn datastax_marker_precedes_the_host_id() {
+        let mut b = stats_body(Version::Cb);
+        let tail = 1 + 16 + 1 + 1 + 1 + 8;
+        b.truncate(b.len() - tail);
+        b.extend_from_slice(&[0, 0, 0, 1]);
+        b.extend_from_slice(&[0xa5; 16]);
+        b.extend_from_slice(&f64::NAN.to_be_bytes());
+        let st = read_stats(Cursor::new(&b, COMPONENT), Version::Cb).unwrap();
+        assert_eq!(st.pending_repair, None);
+        assert_eq!(st.is_transient, Some(false));
+        assert_eq!(st.has_partition_level_deletions, Some(false));
+        assert_eq!(st.originating_host_id, Some(Uuid([0xa5; 16])));
+        assert!(st.token_space_coverage.unwrap().is_nan());
+        // Read in Cassandra 5.0's order (marker after the host id) the same bytes fail.
+        assert!(read_stats(Cursor::new(&b, COMPONENT), Version::Da).is_err());
+    }
+
+    #[test]
+    fn datastax_6_8_fields() {
+        for v in [Version::Ba, Version::Bb] {
+            let plain = stats_body(v);
+            // Where the zero-copy flag is: after the commit-log intervals and pending repair.
+            let mut at = plain.len() - 1 - (4 + 2 + 4) - 8 - 1;
+            if v.has_originating_host_id() {
+                at -= 1;
+            }
+            assert_eq!(plain[at], 0, "{v}: zero-copy flag");
+            let mut zc = plain[..at].to_vec();
+            zc.push(1);
+            zc.extend_from_slice(&100i64.to_be_bytes());
+            zc.extend_from_slice(&900i64.to_be_bytes());
+            zc.extend_from_slice(&plain[at + 1..]);
+            match read_stats(Cursor::new(&zc, COMPONENT), v).unwrap_err() {
+                Error::Unsupported {
+                    component,
+                    offset,
+                    message,
+                } => {
+                    assert_eq!((component, offset), (COMPONENT, at as u64));
+                    assert!(message.contains("zero-copy"), "{message}");
+                    assert!(message.contains("100..900"), "{message}");
+                }
+                e => panic!("{v}: {e}"),
+            }
+            // A max-column-value-length count that cannot fit.
+            let mut big = plain.clone();
+            big[at + 9..at + 13].copy_from_slice(&1_000_000i32.to_be_bytes());
+            assert!(read_stats(Cursor::new(&big, COMPONENT), v).is_err(), "{v}");
+        }
+    }
+
     #[test]
     fn truncated_input_errors() {
         for v in [
@@ -1329,6 +1489,12 @@ mod tests {
             Version::Nb,
             Version::Nc,
             Version::Oa,
+            Version::Aa,
+            Version::Ad,
+            Version::Ba,
+            Version::Bb,
+            Version::Ca,
+            Version::Cb,
         ] {
             let f = file(v);
             for n in 0..f.len() {
@@ -1339,7 +1505,15 @@ mod tests {
 
     #[test]
     fn corrupt_input_never_panics() {
-        for v in [Version::La, Version::Me, Version::Na, Version::Oa] {
+        for v in [
+            Version::La,
+            Version::Me,
+            Version::Na,
+            Version::Oa,
+            Version::Ac,
+            Version::Bb,
+            Version::Cb,
+        ] {
             let f = file(v);
             for i in 0..f.len() {
                 for x in [0x01u8, 0x80, 0xff] {

@@ -3,6 +3,13 @@
 //! Mirrors Cassandra's `BigFormat.BigVersion` / `BtiFormat.BtiVersion` and ScyllaDB's
 //! `sstables/version.hh`. Parsers take a [`Version`] and ask capability methods
 //! (`has_uint_deletion_time()`...) instead of comparing letters.
+//!
+//! DataStax's trie-indexed versions (`aa` … `cb`, written by DataStax Enterprise 6.x and
+//! DataStax's Cassandra releases) follow datastax/cassandra
+//! `src/java/org/apache/cassandra/io/sstable/format/bti/BtiFormat.java`, `BtiVersion`: its
+//! constructor sets every capability from the first letter (`aOrLater`, `bOrLater`,
+//! `cOrLater`, `dOrLater`) and a few second letters (`ac`, `ad`, `bb`, `cb`), and its comment
+//! block names the release of each letter. `docs/datastax-formats.md` has the table.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +21,7 @@ use crate::error::{Error, Result};
 pub enum FormatKind {
     /// Classic `big` format with Index.db and Summary.db.
     Big,
-    /// Trie-indexed format (Cassandra 5.0 `bti`, ScyllaDB `ms`/`mt`).
+    /// Trie-indexed format (Cassandra 5.0 `bti`, DataStax `aa`…`cb`, ScyllaDB `ms`/`mt`).
     Bti,
 }
 
@@ -63,11 +70,30 @@ pub enum Version {
     Oa,
     /// Cassandra 5.0 BTI.
     Da,
+    /// DataStax Enterprise 6.0 BTI (`BtiVersion`: "aa (DSE 6.0): trie index format"): legacy
+    /// min/max clustering (not trusted), pre-4.0 Bloom filter, no originating host id.
+    Aa,
+    /// DSE 6.0.11 / 6.7.6 BTI: `aa` with accurate legacy min/max clustering (DB-3691,
+    /// CASSANDRA-14861).
+    Ac,
+    /// DSE 6.0.14 / 6.7.11 BTI: `ac` with the originating host id (DB-4629).
+    Ad,
+    /// DSE 6.8 BTI: improved min/max, the partition-deletion marker before the host id
+    /// ("misplaced"), DSE-only Statistics fields (zero-copy, NodeSync, max column value
+    /// lengths), new Bloom filter; encrypted indices and metadata for encrypted tables.
+    Ba,
+    /// DSE 6.8.5 BTI: `ba` with the originating host id.
+    Bb,
+    /// DataStax's Cassandra on OSS 4.0 (DSE-DB): `bb` without the DSE-only fields, with
+    /// `isTransient`.
+    Ca,
+    /// DataStax's Cassandra on OSS 5.0: `ca` with the token-space coverage.
+    Cb,
 }
 
 impl Version {
-    /// All versions, oldest first.
-    pub const ALL: [Version; 16] = [
+    /// All versions: Apache Cassandra's and ScyllaDB's oldest first, then DataStax's.
+    pub const ALL: [Version; 23] = [
         Version::Jb,
         Version::Ka,
         Version::La,
@@ -84,6 +110,24 @@ impl Version {
         Version::Nc,
         Version::Oa,
         Version::Da,
+        Version::Aa,
+        Version::Ac,
+        Version::Ad,
+        Version::Ba,
+        Version::Bb,
+        Version::Ca,
+        Version::Cb,
+    ];
+
+    /// DataStax's trie-indexed versions, oldest first.
+    pub const DATASTAX: [Version; 7] = [
+        Version::Aa,
+        Version::Ac,
+        Version::Ad,
+        Version::Ba,
+        Version::Bb,
+        Version::Ca,
+        Version::Cb,
     ];
 
     /// The two letters of the version.
@@ -105,16 +149,46 @@ impl Version {
             Version::Nc => "nc",
             Version::Oa => "oa",
             Version::Da => "da",
+            Version::Aa => "aa",
+            Version::Ac => "ac",
+            Version::Ad => "ad",
+            Version::Ba => "ba",
+            Version::Bb => "bb",
+            Version::Ca => "ca",
+            Version::Cb => "cb",
         }
     }
 
     /// Index format the version implies (ScyllaDB's `ms`/`mt` say `big` in their names but
     /// carry tries).
     pub fn format_kind(self) -> FormatKind {
+        if self.is_datastax() {
+            return FormatKind::Bti;
+        }
         match self {
             Version::Ms | Version::Mt | Version::Da => FormatKind::Bti,
             _ => FormatKind::Big,
         }
+    }
+
+    /// One of DataStax's trie-indexed versions (`aa` … `cb`; datastax/cassandra
+    /// `BtiFormat.BtiVersion`: "versions aa-cz are not supported in OSS").
+    pub fn is_datastax(self) -> bool {
+        matches!(
+            self,
+            Version::Aa
+                | Version::Ac
+                | Version::Ad
+                | Version::Ba
+                | Version::Bb
+                | Version::Ca
+                | Version::Cb
+        )
+    }
+
+    /// DataStax `b*`/`c*` (`bOrLater && !dOrLater` in `BtiVersion`).
+    fn is_datastax_b_or_c(self) -> bool {
+        matches!(self, Version::Ba | Version::Bb | Version::Ca | Version::Cb)
     }
 
     /// Pre-3.0 cell layout in Data.db (`ka`, `la`, `lb`, `jb`).
@@ -133,38 +207,92 @@ impl Version {
         matches!(self, Version::Oa | Version::Da)
     }
 
-    /// Statistics carries the improved min/max clustering Slice, the partition-level
-    /// deletion marker and the first/last keys (`hasImprovedMinMax`, `hasKeyRange`: nc+).
+    /// Statistics carries the improved min/max clustering: the clustering types and the
+    /// covered `Slice` (`hasImprovedMinMax`: nc+; DataStax `b*`/`c*`, where it takes the place
+    /// of the legacy lists).
     pub fn has_improved_min_max(self) -> bool {
+        matches!(self, Version::Nc | Version::Oa | Version::Da) || self.is_datastax_b_or_c()
+    }
+
+    /// Statistics carries the first and last partition keys (`hasKeyRange`: nc, oa, da; no
+    /// DataStax version before `da`, whose keys are only in the Partitions.db footer).
+    pub fn has_key_range(self) -> bool {
         matches!(self, Version::Nc | Version::Oa | Version::Da)
     }
 
-    /// Statistics carries the token-space coverage (oa+).
-    pub fn has_token_space_coverage(self) -> bool {
-        matches!(self, Version::Oa | Version::Da)
+    /// Statistics carries the partition-level-deletion presence marker after the originating
+    /// host id (`hasPartitionLevelDeletionsPresenceMarker`: nc, oa, da).
+    pub fn has_partition_level_deletions_marker(self) -> bool {
+        matches!(self, Version::Nc | Version::Oa | Version::Da)
     }
 
-    /// CompressionInfo carries `maxCompressedLength`, and chunks may be stored raw (na+).
+    /// Statistics carries the partition-level-deletion presence marker *before* the
+    /// originating host id, right after `isTransient` (DataStax `ba` … `cb`,
+    /// `hasMisplacedPartitionLevelDeletionsPresenceMarker`: `bOrLater && !dOrLater`; the
+    /// position is checked on the corpus's `cb` files).
+    pub fn has_misplaced_partition_level_deletions_marker(self) -> bool {
+        self.is_datastax_b_or_c()
+    }
+
+    /// Statistics carries the token-space coverage (oa+; DataStax `cb`).
+    pub fn has_token_space_coverage(self) -> bool {
+        matches!(self, Version::Oa | Version::Da | Version::Cb)
+    }
+
+    /// CompressionInfo carries `maxCompressedLength`, and chunks may be stored raw (na+; every
+    /// DataStax version: `BtiVersion.hasMaxCompressedLength` is `true`).
     pub fn has_max_compressed_length(self) -> bool {
         matches!(
             self,
             Version::Na | Version::Nb | Version::Nc | Version::Oa | Version::Da
-        )
+        ) || self.is_datastax()
     }
 
-    /// Statistics has pendingRepair and isTransient (na+).
+    /// Statistics has the pending-repair session (na+; every DataStax version).
     pub fn has_pending_repair(self) -> bool {
         self.has_max_compressed_length()
     }
 
-    /// Statistics components are followed by CRC32s (na+).
+    /// Statistics has `isTransient` after the pending repair (na+; DataStax `ca`, `cb` only:
+    /// `BtiVersion.hasIsTransient` is `cOrLater`, "this field is not present in DSE").
+    pub fn has_is_transient(self) -> bool {
+        if self.is_datastax() {
+            matches!(self, Version::Ca | Version::Cb)
+        } else {
+            self.has_pending_repair()
+        }
+    }
+
+    /// Statistics has DSE 6.8's zero-copy-streaming slice (`hasZeroCopyMetadata`: `ba`, `bb`).
+    pub fn has_zero_copy_metadata(self) -> bool {
+        matches!(self, Version::Ba | Version::Bb)
+    }
+
+    /// Statistics has DSE 6.8's incremental NodeSync long (`hasIncrementalNodeSyncMetadata`:
+    /// `ba`, `bb`).
+    pub fn has_incremental_node_sync_metadata(self) -> bool {
+        matches!(self, Version::Ba | Version::Bb)
+    }
+
+    /// Statistics has DSE 6.8's per-column maximum value lengths (`hasMaxColumnValueLengths`:
+    /// `ba`, `bb`).
+    pub fn has_max_column_value_lengths(self) -> bool {
+        matches!(self, Version::Ba | Version::Bb)
+    }
+
+    /// Statistics components are followed by CRC32s (na+; every DataStax version).
     pub fn has_metadata_checksum(self) -> bool {
         self.has_max_compressed_length()
     }
 
-    /// Filter.db uses the pre-4.0 bit layout.
+    /// Filter.db uses the pre-4.0 bit layout (before na; DataStax `aa`, `ac`, `ad`:
+    /// `hasOldBfFormat = aOrLater && !bOrLater`).
     pub fn has_old_bloom_filter_format(self) -> bool {
-        !self.has_max_compressed_length()
+        if self.is_datastax() {
+            matches!(self, Version::Aa | Version::Ac | Version::Ad)
+        } else {
+            !self.has_max_compressed_length()
+        }
     }
 
     /// Statistics has the commit-log lower bound (lb, mb+).
@@ -180,7 +308,8 @@ impl Version {
         )
     }
 
-    /// Statistics has the originating host id (me, ms, mt, nb and later; not na).
+    /// Statistics has the originating host id (me, ms, mt, nb and later; not na; DataStax
+    /// `ad`, `bb`, `ca`, `cb`: `bOrLater && >= "bb" || !bOrLater && >= "ad"`).
     pub fn has_originating_host_id(self) -> bool {
         matches!(
             self,
@@ -191,15 +320,21 @@ impl Version {
                 | Version::Nc
                 | Version::Oa
                 | Version::Da
+                | Version::Ad
+                | Version::Bb
+                | Version::Ca
+                | Version::Cb
         )
     }
 
-    /// Statistics has the legacy min/max clustering column lists (ka..nc).
+    /// Statistics has the legacy min/max clustering column lists (ka..nc; DataStax `aa`,
+    /// `ac`, `ad`).
     pub fn has_legacy_min_max(self) -> bool {
-        !matches!(self, Version::Oa | Version::Da)
+        !matches!(self, Version::Oa | Version::Da) && !self.is_datastax_b_or_c()
     }
 
-    /// The clustering min/max in Statistics can be trusted (md+; CASSANDRA-14861).
+    /// The clustering min/max in Statistics can be trusted (md+, CASSANDRA-14861; DataStax
+    /// `ac`+, DB-3691: its legacy lists from `ac`, its improved Slice from `ba`).
     pub fn has_accurate_min_max(self) -> bool {
         !matches!(
             self,
@@ -210,6 +345,7 @@ impl Version {
                 | Version::Ma
                 | Version::Mb
                 | Version::Mc
+                | Version::Aa
         )
     }
 
@@ -309,16 +445,31 @@ impl FromStr for Version {
             .find(|v| v.as_str() == s)
             .ok_or_else(|| Error::UnsupportedVersion {
                 version: s.to_string(),
-                reason: if s.len() == 2 && s.as_bytes().iter().all(u8::is_ascii_lowercase) {
-                    if s < "jb" {
-                        "written by Cassandra 1.x or older; upgrade it with Cassandra 2.x's sstableupgrade first"
-                    } else {
-                        "not a format this version of sstable-lake knows"
-                    }
-                } else {
-                    "not a version string"
-                },
+                reason: unknown_version_reason(s),
             })
+    }
+}
+
+/// Why `s` is not a version this crate reads.
+fn unknown_version_reason(s: &str) -> &'static str {
+    let b = s.as_bytes();
+    if b.len() != 2 || !b.iter().all(u8::is_ascii_lowercase) {
+        return "not a version string";
+    }
+    match b.first() {
+        // datastax/cassandra `BtiVersion`: "ab (DSE pre-6.8): ILLEGAL - handled as 'b'".
+        Some(b'a') if s == "ab" => {
+            "a pre-GA DSE 6.8 (\"LABS\") trie-indexed version that this sstable-lake does not read"
+        }
+        Some(b'a'..=b'c') => {
+            "a DataStax (DSE 6.x / DataStax Cassandra) trie-indexed version that this sstable-lake \
+             does not read (it reads aa, ac, ad, ba, bb, ca and cb)"
+        }
+        // 0.x wrote e*…g*, 1.0 to 1.2 h*/i* (`hb` … `ic`), 2.0.0 `ja`.
+        Some(b'e'..=b'i') | Some(b'j') if s < "jb" => {
+            "written by Cassandra 1.x or older; upgrade it with Cassandra 2.x's sstableupgrade first"
+        }
+        _ => "not a format this version of sstable-lake knows",
     }
 }
 
@@ -360,5 +511,189 @@ mod tests {
         assert_eq!(Version::La.crc_db_checksum(), ChecksumKind::Adler32);
         assert_eq!(Version::Mc.crc_db_checksum(), ChecksumKind::Crc32);
         assert_eq!(Version::Ka.digest_checksum(), DigestKind::Adler32);
+    }
+
+    /// Each DataStax letter against datastax/cassandra `BtiFormat.BtiVersion` (and the ranges of
+    /// its `VersionSupportedFeaturesTest`): legacy min/max aa..az, accurate legacy min/max
+    /// ac..az, host id ad..az and bb.., improved min/max ba.., misplaced marker ba..cz,
+    /// zero-copy / NodeSync / max column value lengths ba..bz, isTransient ca.., token-space
+    /// coverage cb.., old Bloom filter aa..az; key range, the 5.0 marker and unsigned deletion
+    /// times only from da.
+    #[test]
+    fn datastax_capabilities_per_letter() {
+        // (version, legacy min/max, accurate, host id, improved, misplaced marker, DSE 6.8
+        // fields, isTransient, token-space coverage, old Bloom filter)
+        let table = [
+            (
+                Version::Aa,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ac,
+                true,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ad,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+                false,
+                false,
+                true,
+            ),
+            (
+                Version::Ba,
+                false,
+                true,
+                false,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+            ),
+            (
+                Version::Bb,
+                false,
+                true,
+                true,
+                true,
+                true,
+                true,
+                false,
+                false,
+                false,
+            ),
+            (
+                Version::Ca,
+                false,
+                true,
+                true,
+                true,
+                true,
+                false,
+                true,
+                false,
+                false,
+            ),
+            (
+                Version::Cb,
+                false,
+                true,
+                true,
+                true,
+                true,
+                false,
+                true,
+                true,
+                false,
+            ),
+        ];
+        assert_eq!(table.map(|t| t.0), Version::DATASTAX);
+        for (v, legacy, accurate, host, improved, misplaced, dse68, transient, tsc, old_bf) in table
+        {
+            assert!(v.is_datastax(), "{v}");
+            assert_eq!(v.as_str().parse::<Version>().unwrap(), v);
+            assert_eq!(v.format_kind(), FormatKind::Bti, "{v}");
+            assert_eq!(v.has_legacy_min_max(), legacy, "{v}");
+            assert_eq!(v.has_accurate_min_max(), accurate, "{v}");
+            assert_eq!(v.has_originating_host_id(), host, "{v}");
+            assert_eq!(v.has_improved_min_max(), improved, "{v}");
+            assert_eq!(
+                v.has_misplaced_partition_level_deletions_marker(),
+                misplaced,
+                "{v}"
+            );
+            assert_eq!(v.has_zero_copy_metadata(), dse68, "{v}");
+            assert_eq!(v.has_incremental_node_sync_metadata(), dse68, "{v}");
+            assert_eq!(v.has_max_column_value_lengths(), dse68, "{v}");
+            assert_eq!(v.has_is_transient(), transient, "{v}");
+            assert_eq!(v.has_token_space_coverage(), tsc, "{v}");
+            assert_eq!(v.has_old_bloom_filter_format(), old_bf, "{v}");
+            // What every DataStax letter shares with da, and what none has before da.
+            assert!(
+                v.has_serialization_header() && v.has_pending_repair(),
+                "{v}"
+            );
+            assert!(
+                v.has_metadata_checksum() && v.has_max_compressed_length(),
+                "{v}"
+            );
+            assert!(
+                v.has_commit_log_lower_bound() && v.has_commit_log_intervals(),
+                "{v}"
+            );
+            assert!(!v.has_uint_deletion_time(), "{v}");
+            assert!(!v.has_key_range(), "{v}");
+            assert!(!v.has_partition_level_deletions_marker(), "{v}");
+            assert!(
+                !v.is_legacy_layout() && !v.has_compaction_ancestors(),
+                "{v}"
+            );
+            assert_eq!(v.chunk_checksum(), ChecksumKind::Crc32);
+            assert_eq!(v.digest_component(), "Digest.crc32");
+        }
+        // Apache Cassandra's versions keep their capabilities.
+        for v in [Version::Nc, Version::Oa, Version::Da] {
+            assert!(
+                v.has_key_range() && v.has_partition_level_deletions_marker(),
+                "{v}"
+            );
+            assert!(!v.has_misplaced_partition_level_deletions_marker(), "{v}");
+            assert!(!v.is_datastax() && !v.has_zero_copy_metadata(), "{v}");
+        }
+        assert!(Version::Na.has_is_transient() && !Version::Me.has_is_transient());
+        assert!(Version::Me.has_old_bloom_filter_format());
+        assert!(!Version::Na.has_old_bloom_filter_format());
+        assert!(!Version::Mc.has_accurate_min_max() && Version::Md.has_accurate_min_max());
+    }
+
+    #[test]
+    fn unknown_letters_say_who_wrote_them() {
+        let reason = |s: &str| match s.parse::<Version>() {
+            Err(Error::UnsupportedVersion { version, reason }) => {
+                assert_eq!(version, s);
+                reason
+            }
+            other => panic!("{s}: {other:?}"),
+        };
+        // DataStax letters this crate does not read: never blamed on Cassandra 1.x.
+        for s in ["ae", "az", "bc", "cc", "cz"] {
+            let r = reason(s);
+            assert!(
+                r.contains("DataStax") && r.contains("aa, ac, ad"),
+                "{s}: {r}"
+            );
+        }
+        assert!(reason("ab").contains("pre-GA DSE 6.8"));
+        for s in ["hb", "ia", "ic", "ja"] {
+            assert!(reason(s).contains("Cassandra 1.x"), "{s}");
+        }
+        for s in ["db", "ob", "zz"] {
+            assert!(reason(s).contains("not a format"), "{s}");
+        }
+        for s in ["", "a", "aaa", "A1", "Aa"] {
+            assert_eq!(reason(s), "not a version string", "{s:?}");
+        }
     }
 }

@@ -255,6 +255,8 @@ fn every_index_points_at_partition_starts() {
         Version::Da,
         Version::Ms,
         Version::Mt,
+        Version::Aa,
+        Version::Cb,
     ] {
         assert!(by_version.contains_key(&v), "no set of {v} checked");
     }
