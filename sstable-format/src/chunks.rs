@@ -297,6 +297,9 @@ pub struct CompressedSource<'a, R = &'a [u8]> {
     file: R,
     info: &'a CompressionInfo,
     kind: ChecksumKind,
+    /// Whether the checksum covers the stored (compressed) bytes, else the uncompressed ones
+    /// (`ic`: [`Version::has_post_compression_checksums`]).
+    post_compression: bool,
     next: u64,
     end: u64,
     decoder: ChunkDecoder,
@@ -352,6 +355,7 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
             file,
             info,
             kind: version.chunk_checksum(),
+            post_compression: version.has_post_compression_checksums(),
             next: start.0,
             end,
             decoder: ChunkDecoder::new(info.codec().clone()),
@@ -396,7 +400,10 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
                 needed: stored_len + CHUNK_CHECKSUM_LEN,
                 what: "compressed chunk and its checksum",
             })?;
-        check_chunk_checksum(stored, sum, start, chunk, self.kind)?;
+        if self.post_compression {
+            check_chunk_checksum(stored, sum, start, chunk, self.kind)?;
+        }
+        let before = out.len();
 
         let expected = self.info.chunk_uncompressed_len(chunk);
         let at = ChunkAt {
@@ -428,6 +435,17 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
             out.extend_from_slice(bytes);
         } else {
             self.decoder.decompress(stored, expected_usize, at, out)?;
+        }
+        if !self.post_compression {
+            // C12/C20 `CompressedRandomAccessReader.decompressChunk` before `jb`: a CRC32 of
+            // the decompressed bytes.
+            check_chunk_checksum(
+                out.get(before..).unwrap_or(&[]),
+                sum,
+                start,
+                chunk,
+                self.kind,
+            )?;
         }
         Ok(stored_len)
     }
@@ -720,7 +738,11 @@ mod tests {
                     }
                 }
             }
-            let sum = kind.compute(&file[start..]);
+            let sum = if version.has_post_compression_checksums() {
+                kind.compute(&file[start..])
+            } else {
+                kind.compute(chunk)
+            };
             file.extend_from_slice(&sum.to_be_bytes());
         }
         let mut ci = Vec::new();
@@ -740,6 +762,25 @@ mod tests {
         let mut out = Vec::new();
         while src.fill(&mut out)? {}
         Ok(out)
+    }
+
+    /// 1.2 (`ic`) chunks end with a CRC32 of their *uncompressed* bytes (C20
+    /// `CompressedRandomAccessReader.decompressChunk` without `hasPostCompressionAdlerChecksums`):
+    /// they read back, and a flipped byte of the stored chunk is still caught (by the checksum or
+    /// by decompression), naming Data.db.
+    #[test]
+    fn ic_checksums_cover_the_uncompressed_chunk() {
+        let input = data(10_000);
+        let (mut file, info) = write("LZ4Compressor", Version::Ic, 4096, None, &input);
+        let mut src =
+            CompressedSource::new(&file, &info, Version::Ic, ChunkIndex(0), None).unwrap();
+        assert_eq!(read_all(&mut src).unwrap(), input);
+        assert_eq!(verify_all(&file, &info, Version::Ic).unwrap().chunks, 3);
+        // Read as `jb` (checksum of the stored bytes) the same file fails: the layouts differ.
+        assert!(verify_all(&file, &info, Version::Jb).is_err());
+        file[5] ^= 0x40;
+        let e = verify_all(&file, &info, Version::Ic).unwrap_err();
+        assert_eq!(e.component(), Some(Component::Data), "{e}");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Decoding of `Data.db` in the pre-3.0 storage engine (`ka`, `la`, `lb`, and `jb`, whose
-//! Data.db is laid out the same): cells ("atoms") regrouped into the CQL rows, range-tombstone
+//! Data.db is laid out the same, and 1.2's `ic`, whose partitions differ only in their header:
+//! a long data size after the key and an int atom count after the deletion time, and no
+//! end-of-partition marker; C12 `SSTableWriter.append`, read by C20
+//! `SSTableIdentityIterator` when `hasRowSizeAndColumnCount`): cells ("atoms") regrouped into the CQL rows, range-tombstone
 //! markers and partitions that [`crate::data`] yields for 3.0+ files, so that everything
 //! downstream (reconciliation, JSON, merging) is shared.
 //!
@@ -726,6 +729,10 @@ pub struct LegacyReader<S> {
     marker: Option<OwnedMarker>,
     end: Option<u64>,
     in_partition: bool,
+    /// `ic`: the atoms the partition header announced that are still unread.
+    atoms_left: Option<u64>,
+    /// `ic`: where the partition's data size says it ends.
+    partition_end: Option<u64>,
     failed: bool,
 }
 
@@ -739,6 +746,8 @@ impl<S: DataSource> LegacyReader<S> {
             marker: None,
             end: None,
             in_partition: false,
+            atoms_left: None,
+            partition_end: None,
             failed: false,
         }
     }
@@ -799,10 +808,10 @@ impl<S: DataSource> LegacyReader<S> {
                 return Ok(None);
             }
         }
+        let sized = self.layout.version.has_row_size_and_column_count();
         let r = self.buf.measure(|c| {
             let start = c.position();
-            c.read_short_bytes("partition key")?;
-            read_deletion_time(c)?;
+            read_partition_header(c, sized)?;
             Ok(c.position() - start)
         });
         let n = self.fail(r)?;
@@ -811,15 +820,17 @@ impl<S: DataSource> LegacyReader<S> {
         self.in_partition = true;
         let offset = self.position();
         let mut c = self.buf.take(n);
-        let header = c
-            .read_short_bytes("partition key")
-            .and_then(|key| Ok((key, read_deletion_time(&mut c)?)));
+        let header = read_partition_header(&mut c, sized);
         match header {
-            Ok((key, deletion)) => Ok(Some(PartitionHeader {
-                key,
-                deletion,
-                offset,
-            })),
+            Ok((key, deletion, sizes)) => {
+                self.partition_end = sizes.map(|s| s.0);
+                self.atoms_left = sizes.map(|s| s.1);
+                Ok(Some(PartitionHeader {
+                    key,
+                    deletion,
+                    offset,
+                }))
+            }
             Err(e) => {
                 self.failed = true;
                 Err(e)
@@ -859,6 +870,22 @@ impl<S: DataSource> LegacyReader<S> {
         }
     }
 
+    /// `ic`: fails if `len` bytes at `offset` reach past the end the partition's data size
+    /// gives (a wrong atom count or size: damage, never rows made of the next partition).
+    fn check_within(&self, offset: DataOffset, len: u64) -> Result<()> {
+        match self.partition_end {
+            Some(end) if offset.0.saturating_add(len) > end => Err(Error::invalid(
+                Component::Data,
+                offset.0,
+                format!(
+                    "atom of {len} byte(s) reaches past the partition's end at {end} (its data \
+                     size and atom count disagree)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Processes atoms until a marker is ready, a row of `n` buffered bytes is next, or the
     /// partition ends.
     fn advance(&mut self) -> Result<Step> {
@@ -872,11 +899,43 @@ impl<S: DataSource> LegacyReader<S> {
             }
             let layout = &self.layout;
             let tracker = &self.tracker;
-            let (len, next) = self.buf.measure(|c| peek(c, layout, tracker))?;
+            let (len, next) = if self.atoms_left == Some(0) {
+                (0, Next::End)
+            } else {
+                self.buf.measure(|c| peek(c, layout, tracker))?
+            };
             self.buf.ensure(len)?;
             let offset = self.position();
+            self.check_within(offset, len as u64)?;
+            if matches!(next, Next::Range | Next::Repeat) {
+                if let Some(n) = self.atoms_left.as_mut() {
+                    *n = n.saturating_sub(1);
+                }
+            }
             match next {
                 Next::End => {
+                    if let Some(left @ 1..) = self.atoms_left {
+                        return Err(Error::invalid(
+                            Component::Data,
+                            offset.0,
+                            format!(
+                                "empty cell name with {left} atom(s) of the partition still to read"
+                            ),
+                        ));
+                    }
+                    if let Some(end) = self.partition_end.take() {
+                        if end != offset.0 {
+                            return Err(Error::invalid(
+                                Component::Data,
+                                offset.0,
+                                format!(
+                                    "the partition's atoms end at {}, its data size says {end}",
+                                    offset.0
+                                ),
+                            ));
+                        }
+                    }
+                    self.atoms_left = None;
                     self.buf.take(len);
                     self.tracker.close_all(&self.layout, offset);
                     self.in_partition = false;
@@ -905,8 +964,15 @@ impl<S: DataSource> LegacyReader<S> {
                     }
                     let layout = &self.layout;
                     let tracker = &self.tracker;
-                    let n = self.buf.measure(|c| measure_row(c, layout, tracker))?;
+                    let limit = self.atoms_left;
+                    let (n, atoms) = self
+                        .buf
+                        .measure(|c| measure_row(c, layout, tracker, limit))?;
                     self.buf.ensure(n)?;
+                    self.check_within(offset, n as u64)?;
+                    if let Some(left) = self.atoms_left.as_mut() {
+                        *left = left.saturating_sub(atoms);
+                    }
                     return Ok(Step::Row(n));
                 }
             }
@@ -1021,22 +1087,68 @@ fn belongs(
     })
 }
 
-/// The length of the row starting at the cursor (its atoms up to the first that is not
-/// part of it), following `CellGrouper`.
-fn measure_row(c: &mut Cursor<'_>, layout: &LegacyLayout, tracker: &Tracker) -> Result<usize> {
+/// The length and atom count of the row starting at the cursor (its atoms up to the first
+/// that is not part of it, and at most `limit` atoms: `ic` partitions announce their atom
+/// count and have no end marker), following `CellGrouper`.
+fn measure_row(
+    c: &mut Cursor<'_>,
+    layout: &LegacyLayout,
+    tracker: &Tracker,
+    limit: Option<u64>,
+) -> Result<(usize, u64)> {
     let from = c.position();
     let Some(first) = read_atom(c)? else {
         return Err(c.invalid("expected a row"));
     };
     let parts = split_name(layout, first.name, first.offset)?;
     let key = (parts.is_static, parts.clustering);
+    let mut atoms = 1u64;
     loop {
         let before = c.position();
+        if limit.is_some_and(|l| atoms >= l) {
+            return Ok((before - from, atoms));
+        }
         match read_atom(c)? {
-            Some(atom) if belongs(layout, tracker, key, &atom)? => {}
-            _ => return Ok(before - from),
+            Some(atom) if belongs(layout, tracker, key, &atom)? => atoms += 1,
+            _ => return Ok((before - from, atoms)),
         }
     }
+}
+
+/// A partition header: key and deletion, and for `ic` (`sized`) the end offset its data size
+/// gives and its atom count (C12 `SSTableWriter.append`).
+#[allow(
+    clippy::type_complexity,
+    reason = "a private helper returning the header's three parts"
+)]
+pub(crate) fn read_partition_header<'a>(
+    c: &mut Cursor<'a>,
+    sized: bool,
+) -> Result<(&'a [u8], DeletionTime, Option<(u64, u64)>)> {
+    let key = c.read_short_bytes("partition key")?;
+    let size_at = c.offset();
+    let sizes = if sized {
+        let size = c.read_i64("partition data size")?;
+        let size = u64::try_from(size)
+            .ok()
+            .filter(|&s| s >= 16)
+            .ok_or_else(|| c.invalid_at(size_at, format!("invalid partition data size {size}")))?;
+        Some(size_at + 8 + size)
+    } else {
+        None
+    };
+    let deletion = read_deletion_time(c)?;
+    let sizes = match sizes {
+        Some(end) => {
+            let at = c.offset();
+            let n = c.read_i32("partition atom count")?;
+            let n = u64::try_from(n)
+                .map_err(|_| c.invalid_at(at, format!("negative atom count {n}")))?;
+            Some((end, n))
+        }
+        None => None,
+    };
+    Ok((key, deletion, sizes))
 }
 
 /// Decodes the atoms of one row (measured by [`measure_row`]).

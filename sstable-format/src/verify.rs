@@ -442,6 +442,9 @@ enum Walker<S> {
     Legacy {
         buf: crate::buffer::ChunkBuffer<S>,
         in_partition: bool,
+        /// `ic`: whether partitions carry a data size and an atom count, and the atoms left.
+        sized: bool,
+        atoms_left: Option<u64>,
     },
     Rows {
         reader: Box<crate::data::DataReader<S>>,
@@ -463,22 +466,28 @@ impl<S: crate::source::DataSource> Walker<S> {
                 while self.next_item()?.is_some() {}
                 self.next_partition()
             }
-            Walker::Legacy { buf, in_partition } => {
+            Walker::Legacy {
+                buf,
+                in_partition,
+                sized,
+                atoms_left,
+            } => {
                 if buf.available() == 0 && buf.at_end()? {
                     return Ok(None);
                 }
+                let sized = *sized;
                 let n = buf.measure(|c| {
                     let from = c.position();
-                    c.read_short_bytes("partition key")?;
-                    crate::legacy::read_legacy_deletion_time(c)?;
+                    crate::legacy::read_partition_header(c, sized)?;
                     Ok(c.position() - from)
                 })?;
                 buf.ensure(n)?;
                 let offset = buf.position().0;
                 let mut c = buf.take(n);
-                let key = c.read_short_bytes("partition key")?.to_vec();
+                let (key, _, sizes) = crate::legacy::read_partition_header(&mut c, sized)?;
+                *atoms_left = sizes.map(|s| s.1);
                 *in_partition = true;
-                Ok(Some((key, offset)))
+                Ok(Some((key.to_vec(), offset)))
             }
             Walker::Rows { reader, open } => {
                 *open = None;
@@ -491,9 +500,21 @@ impl<S: crate::source::DataSource> Walker<S> {
 
     fn next_item(&mut self) -> Result<Option<Item>> {
         match self {
-            Walker::Legacy { buf, in_partition } => {
+            Walker::Legacy {
+                buf,
+                in_partition,
+                atoms_left,
+                ..
+            } => {
                 if !*in_partition {
                     return Ok(None);
+                }
+                if *atoms_left == Some(0) {
+                    *in_partition = false;
+                    return Ok(None);
+                }
+                if let Some(n) = atoms_left.as_mut() {
+                    *n -= 1;
                 }
                 let (n, atom) = buf.measure(|c| {
                     let from = c.position();
@@ -929,6 +950,8 @@ pub fn verify_partition_index<S: crate::source::DataSource>(
         Walker::Legacy {
             buf: crate::buffer::ChunkBuffer::new(source),
             in_partition: false,
+            sized: version.has_row_size_and_column_count(),
+            atoms_left: None,
         }
     } else {
         let layout = layout.ok_or_else(|| {

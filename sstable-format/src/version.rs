@@ -31,6 +31,9 @@ impl fmt::Display for FormatKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Version {
+    /// Cassandra 1.2.5+ (`ic`): the 2.0 cell layout, with a row size and an atom count before
+    /// each partition's atoms, the 1.2 Statistics.db and Summary.db.
+    Ic,
     /// Cassandra 2.0 (read by 2.x only; recognised, decoding partial).
     Jb,
     /// Cassandra 2.1.
@@ -67,7 +70,8 @@ pub enum Version {
 
 impl Version {
     /// All versions, oldest first.
-    pub const ALL: [Version; 16] = [
+    pub const ALL: [Version; 17] = [
+        Version::Ic,
         Version::Jb,
         Version::Ka,
         Version::La,
@@ -89,6 +93,7 @@ impl Version {
     /// The two letters of the version.
     pub fn as_str(self) -> &'static str {
         match self {
+            Version::Ic => "ic",
             Version::Jb => "jb",
             Version::Ka => "ka",
             Version::La => "la",
@@ -117,9 +122,50 @@ impl Version {
         }
     }
 
-    /// Pre-3.0 cell layout in Data.db (`ka`, `la`, `lb`, `jb`).
+    /// Pre-3.0 cell layout in Data.db (`ka`, `la`, `lb`, `jb`, `ic`).
     pub fn is_legacy_layout(self) -> bool {
-        matches!(self, Version::Jb | Version::Ka | Version::La | Version::Lb)
+        matches!(
+            self,
+            Version::Ic | Version::Jb | Version::Ka | Version::La | Version::Lb
+        )
+    }
+
+    /// Each partition of Data.db starts with a long data size after its key, and an int atom
+    /// count after its deletion time, and has no end-of-partition marker (before 2.0's `ja`;
+    /// C20 `Descriptor.Version.hasRowSizeAndColumnCount`, CASSANDRA-4180; written by C12
+    /// `SSTableWriter.append`: `writeLong(dataSize)`, `serializeForSSTable`,
+    /// `writeInt(builder.writtenAtomCount())`).
+    pub fn has_row_size_and_column_count(self) -> bool {
+        matches!(self, Version::Ic)
+    }
+
+    /// Statistics.db has the max local deletion time, the bloom filter fp chance and the
+    /// min/max column names (`ja`+; C20 `Descriptor.Version.tracksMaxLocalDeletionTime`,
+    /// `hasBloomFilterFPChance`, `tracksMaxMinColumnNames`, read by C20
+    /// `SSTableMetadata.SSTableMetadataSerializer.deserialize`).
+    pub fn has_ja_statistics_fields(self) -> bool {
+        !matches!(self, Version::Ic)
+    }
+
+    /// Statistics.db is a table of metadata components (C21 `MetadataSerializer`, `ka`+);
+    /// before, one unframed record (C20 `SSTableMetadata.SSTableMetadataSerializer`, read by
+    /// C21 `LegacyMetadataSerializer`).
+    pub fn has_metadata_component_table(self) -> bool {
+        !matches!(self, Version::Ic | Version::Jb)
+    }
+
+    /// Summary.db is the off-heap layout (offsets region, LE entries; `ja`+; C20
+    /// `Descriptor.Version.offHeapSummaries`). Before, C12 `IndexSummary.IndexSummarySerializer`
+    /// wrote BE `long position, int-length key` entries.
+    pub fn has_off_heap_summary(self) -> bool {
+        !matches!(self, Version::Ic)
+    }
+
+    /// The checksum after each compressed chunk covers the compressed bytes (`jb`+; C20
+    /// `Descriptor.Version.hasPostCompressionAdlerChecksums`). Before, it is a CRC32 of the
+    /// uncompressed bytes (C20 `CompressedRandomAccessReader.decompressChunk`).
+    pub fn has_post_compression_checksums(self) -> bool {
+        !matches!(self, Version::Ic)
     }
 
     /// Statistics.db holds a SerializationHeader (3.0 and later).
@@ -169,14 +215,23 @@ impl Version {
 
     /// Statistics has the commit-log lower bound (lb, mb+).
     pub fn has_commit_log_lower_bound(self) -> bool {
-        !matches!(self, Version::Jb | Version::Ka | Version::La | Version::Ma)
+        !matches!(
+            self,
+            Version::Ic | Version::Jb | Version::Ka | Version::La | Version::Ma
+        )
     }
 
     /// Statistics has commit-log intervals (mc+).
     pub fn has_commit_log_intervals(self) -> bool {
         !matches!(
             self,
-            Version::Jb | Version::Ka | Version::La | Version::Lb | Version::Ma | Version::Mb
+            Version::Ic
+                | Version::Jb
+                | Version::Ka
+                | Version::La
+                | Version::Lb
+                | Version::Ma
+                | Version::Mb
         )
     }
 
@@ -203,7 +258,8 @@ impl Version {
     pub fn has_accurate_min_max(self) -> bool {
         !matches!(
             self,
-            Version::Jb
+            Version::Ic
+                | Version::Jb
                 | Version::Ka
                 | Version::La
                 | Version::Lb
@@ -216,7 +272,7 @@ impl Version {
     /// Summary.db carries the sampling level and the size at full sampling (ka+;
     /// C21 `IndexSummary.IndexSummarySerializer` `withSamplingLevel`).
     pub fn has_summary_sampling_level(self) -> bool {
-        !matches!(self, Version::Jb)
+        !matches!(self, Version::Ic | Version::Jb)
     }
 
     /// Index.db entries use fixed-width positions and sizes (long position, int size; before
@@ -232,7 +288,7 @@ impl Version {
 
     /// The checksum algorithm of compressed chunks and CRC.db.
     pub fn chunk_checksum(self) -> ChecksumKind {
-        if self.is_legacy_layout() {
+        if self.is_legacy_layout() && self.has_post_compression_checksums() {
             ChecksumKind::Adler32
         } else {
             ChecksumKind::Crc32
@@ -253,7 +309,7 @@ impl Version {
     /// The file name suffix of the Digest component (`Digest.sha1` in ka, holding Adler32).
     pub fn digest_component(self) -> &'static str {
         match self {
-            Version::Jb | Version::Ka => "Digest.sha1",
+            Version::Ic | Version::Jb | Version::Ka => "Digest.sha1",
             Version::La | Version::Lb => "Digest.adler32",
             _ => "Digest.crc32",
         }
@@ -262,7 +318,7 @@ impl Version {
     /// The algorithm of the whole-file digest.
     pub fn digest_checksum(self) -> DigestKind {
         match self {
-            Version::Jb => DigestKind::Sha1,
+            Version::Ic | Version::Jb => DigestKind::Sha1,
             Version::Ka | Version::La | Version::Lb => DigestKind::Adler32,
             _ => DigestKind::Crc32,
         }
@@ -310,8 +366,8 @@ impl FromStr for Version {
             .ok_or_else(|| Error::UnsupportedVersion {
                 version: s.to_string(),
                 reason: if s.len() == 2 && s.as_bytes().iter().all(u8::is_ascii_lowercase) {
-                    if s < "jb" {
-                        "written by Cassandra 1.x or older; upgrade it with Cassandra 2.x's sstableupgrade first"
+                    if s < "ic" {
+                        "written by Cassandra 1.2.4 or older; upgrade it with Cassandra 1.2.5+'s sstableupgrade first"
                     } else {
                         "not a format this version of sstable-lake knows"
                     }
@@ -338,10 +394,16 @@ mod tests {
         for v in Version::ALL {
             assert_eq!(v.as_str().parse::<Version>().unwrap(), v);
         }
+        assert_eq!("ic".parse::<Version>().unwrap(), Version::Ic);
         assert!(matches!(
-            "ic".parse::<Version>(),
+            "ib".parse::<Version>(),
             Err(Error::UnsupportedVersion { .. })
         ));
+        assert!(Version::Ic.has_row_size_and_column_count());
+        assert!(!Version::Jb.has_row_size_and_column_count());
+        assert!(!Version::Ic.has_off_heap_summary());
+        assert_eq!(Version::Ic.chunk_checksum(), ChecksumKind::Crc32);
+        assert_eq!(Version::Ic.digest_checksum(), DigestKind::Sha1);
         assert!(matches!(
             "zz".parse::<Version>(),
             Err(Error::UnsupportedVersion { .. })
