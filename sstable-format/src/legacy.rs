@@ -27,10 +27,15 @@
 //!   [`RangeTombstoneMarker`]s: overlapping and repeated tombstones (2.x repeats the open ones
 //!   at every index block) are normalised into non-overlapping bounds and boundaries in
 //!   clustering order, as Cassandra's `RangeTombstoneList` would;
-//! * cells whose names are not columns of the schema (dropped or unknown columns) are skipped,
-//!   as Cassandra 3.x does; a cell named after a primary-key column (which some 2.x writers
-//!   let through) is skipped too, but still makes its row exist, as Cassandra's
-//!   `legacy_ka_with_illegal_cell_names` test asserts.
+//! * cells of columns the schema does not have (dropped, or damaged names such as
+//!   CASSANDRA-15081's) are skipped, as Cassandra 3.x does; a cell named after a primary-key
+//!   column (which some 2.x writers let through) is skipped too, but still makes its row
+//!   exist, as Cassandra's `legacy_ka_with_illegal_cell_names` test asserts;
+//! * a cell name that does not fit the schema is an error naming Data.db and the offset
+//!   (issue 11 item 4; skipping would silently give no rows): an unknown "column" followed by
+//!   an empty component or a column name of the schema (the shape of names read with a
+//!   clustering column too few), a collection element of a simple column or a multi-cell
+//!   column's cell without one, or no column component at all (a clustering column too many).
 
 use std::cmp::Ordering;
 
@@ -86,6 +91,8 @@ pub struct LegacyLayout {
     regulars: Vec<ColumnDef>,
     /// Names of the partition-key and clustering columns (illegal as cell names).
     primary_key: Vec<String>,
+    /// Names of the columns the schema declares dropped: their cells are skipped.
+    dropped: Vec<String>,
 }
 
 impl LegacyLayout {
@@ -147,6 +154,7 @@ impl LegacyLayout {
                 .chain(&table.clustering)
                 .map(|c| c.name.clone())
                 .collect(),
+            dropped: table.dropped.iter().map(|d| d.name.clone()).collect(),
         })
     }
 
@@ -179,6 +187,23 @@ impl LegacyLayout {
     /// Regular columns in definition order: what a `Cell::column` of other rows indexes.
     pub fn regulars(&self) -> &[ColumnDef] {
         &self.regulars
+    }
+
+    /// Whether a cell whose column component names no column has the shape of a name read with
+    /// too few clustering columns: its next component (read as a collection path) is empty
+    /// (the row marker) or a column of the schema, so the "column" is a clustering value.
+    /// A dropped or damaged column has no such component (or a real element key).
+    fn misplaced_name(&self, path: Option<&[u8]>) -> bool {
+        let Some(path) = path else {
+            return false;
+        };
+        !self.dropped.iter().any(|d| d.as_bytes() == path)
+            && (path.is_empty()
+                || self
+                    .statics
+                    .iter()
+                    .chain(&self.regulars)
+                    .any(|c| c.name.as_bytes() == path))
     }
 
     fn find_column(&self, is_static: bool, name: &[u8]) -> Option<(u32, &ColumnDef)> {
@@ -1276,6 +1301,50 @@ fn decode_row<'a>(
                                 ),
                             ));
                         }
+                        Some(name) if layout.kind == TableKind::Sparse => {
+                            match layout.find_column(parts.is_static, name) {
+                                Some((i, def))
+                                    if def.ty.is_multi_cell() == parts.path.is_some() =>
+                                {
+                                    Some(i)
+                                }
+                                Some((_, def)) => {
+                                    return Err(misfit(
+                                        atom.offset,
+                                        atom.name,
+                                        format!(
+                                        "column {:?} is {} but the cell {} a collection element",
+                                        def.name,
+                                        def.ty,
+                                        if parts.path.is_some() {
+                                            "names"
+                                        } else {
+                                            "lacks"
+                                        }
+                                    ),
+                                    ))
+                                }
+                                None if !layout.misplaced_name(parts.path) => {
+                                    // A column the schema does not have (dropped, or a name
+                                    // damaged by an old writer): skipped, as Cassandra 3.0+
+                                    // `LegacyLayout.decodeCellName` does (CASSANDRA-15081,
+                                    // the `legacy_ka_15081` set's "paylo!d" cell).
+                                    None
+                                }
+                                None => {
+                                    return Err(misfit(
+                                        atom.offset,
+                                        atom.name,
+                                        format!(
+                                            "{:?} is no column of the schema and the next \
+                                             component is a column name: does the schema lack \
+                                             a clustering column?",
+                                            String::from_utf8_lossy(name.get(..64).unwrap_or(name))
+                                        ),
+                                    ))
+                                }
+                            }
+                        }
                         Some(name) => layout
                             .find_column(parts.is_static, name)
                             .filter(|(_, def)| {
@@ -1283,10 +1352,23 @@ fn decode_row<'a>(
                                     && matches!(def.kind, ColumnKind::Static | ColumnKind::Regular)
                             })
                             .map(|(i, _)| i),
+                        None if layout.kind == TableKind::Sparse => {
+                            return Err(misfit(
+                                atom.offset,
+                                atom.name,
+                                format!(
+                                    "it holds {} clustering value(s) and no column name; does the \
+                                     schema have more clustering columns than the data?",
+                                    parts.count
+                                ),
+                            ))
+                        }
                         None => None,
                     },
                 };
-                // Unknown, dropped and primary-key column names are skipped (3.x does).
+                // Dropped and primary-key column names are skipped (3.x does); in COMPACT
+                // STORAGE tables without clustering, names that are no declared column too
+                // (Thrift's dynamic columns, which 3.x hides).
                 if let Some(column) = column {
                     row.cells.push(Cell {
                         column,
@@ -1302,6 +1384,18 @@ fn decode_row<'a>(
     // 2.x sorts cells by column name; rows list them in column (definition) order.
     row.cells.sort_by_key(|c| c.column);
     Ok(row)
+}
+
+/// A cell name that does not fit the schema (issue 11 item 4): an error naming Data.db and the
+/// cell's offset, never a skipped cell (a schema that lacks a clustering column would otherwise
+/// give no rows at all).
+fn misfit(offset: u64, name: &[u8], why: String) -> Error {
+    let shown: String = name.iter().take(64).map(|b| format!("{b:02x}")).collect();
+    Error::invalid(
+        Component::Data,
+        offset,
+        format!("cell name 0x{shown} does not fit the schema: {why}"),
+    )
 }
 
 fn liveness_of(timestamp: i64, kind: CellKind) -> LivenessInfo {
@@ -1484,6 +1578,73 @@ mod tests {
             }
         }
         Ok(out)
+    }
+
+    /// Issue 11 item 4: a table written as `(pk, ck, v)` read with a schema that lacks `ck`
+    /// used to give no rows, exit 0 and a passing verify (every cell was "an unknown column"
+    /// and skipped). Now the first cell is an error naming Data.db and its offset.
+    #[test]
+    fn schema_lacking_a_clustering_column_is_an_error_not_zero_rows() {
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                cell(&composite(&[&int(5), b""], 0), 10, b""),
+                cell(&composite(&[&int(5), b"v"], 0), 10, &int(9)),
+            ],
+        );
+        // The right schema reads the row.
+        let good = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck))",
+            &data,
+            7,
+        )
+        .unwrap();
+        assert_eq!(good.len(), 2, "{good:?}");
+        // Without `ck`: an error at the first cell (byte 18, after the key's 6 bytes and the
+        // deletion's 12), not zero rows.
+        let e = items("CREATE TABLE ks.t (pk int PRIMARY KEY, v int)", &data, 7).unwrap_err();
+        assert_eq!(e.component(), Some(Component::Data), "{e}");
+        assert!(e.to_string().contains("at byte 18"), "{e}");
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // With an extra clustering column the cells hold no column name: an error too.
+        let e = items(
+            "CREATE TABLE ks.t (pk int, ck int, ck2 int, v int, PRIMARY KEY (pk, ck, ck2))",
+            &data,
+            7,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // A collection element of a simple column: an error.
+        let data = partition(
+            &int(1),
+            None,
+            &[cell(&composite(&[&int(5), b"v", &int(0)], 0), 10, &int(9))],
+        );
+        let e = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck))",
+            &data,
+            7,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // A column the schema declares dropped is still skipped, as Cassandra does.
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                cell(&composite(&[&int(5), b""], 0), 10, b""),
+                cell(&composite(&[&int(5), b"old"], 0), 10, &int(9)),
+            ],
+        );
+        let rows = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck)) \
+             WITH DROPPED COLUMN RECORD old int USING TIMESTAMP 20",
+            &data,
+            7,
+        )
+        .unwrap();
+        assert!(rows[1].contains("cells=[]"), "{rows:?}");
     }
 
     fn sample() -> Vec<u8> {

@@ -287,6 +287,35 @@ fn wrong_schema_is_a_clear_error() {
     assert_clean_error(&o, &["--schema"]);
 }
 
+/// Issue 11 item 4: a 2.x set read with a schema that lacks its clustering column used to
+/// give 0 rows, exit 0, and pass `inspect --verify`. Now both fail, naming Data.db and a byte.
+#[test]
+fn legacy_schema_lacking_a_clustering_column_is_an_error_not_zero_rows() {
+    let Some(root) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.cql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE legacy_tables.legacy_ka_clust (pk text PRIMARY KEY, val text);",
+    )
+    .unwrap();
+    let data = root.join(
+        "cassandra/legacy-sstables/ka/legacy_tables/legacy_ka_clust/legacy_tables-legacy_ka_clust-ka-1-Data.db",
+    );
+    let data = data.to_str().unwrap();
+    let o = run(&["dump", "--schema", schema.to_str().unwrap(), data]);
+    assert_clean_error(&o, &["Data.db", "byte", "does not fit the schema"]);
+    assert!(stdout(&o).is_empty(), "no rows before the error");
+    let o = run(&[
+        "inspect",
+        "--verify",
+        "--schema",
+        schema.to_str().unwrap(),
+        data,
+    ]);
+    assert_clean_error(&o, &["Data.db", "does not fit the schema"]);
+}
+
 #[test]
 fn nothing_found_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
