@@ -33,7 +33,7 @@ use crate::version::{ChecksumKind, Version};
 pub const DEFAULT_UNCOMPRESSED_SLICE: u32 = 64 * 1024;
 
 /// What [`verify_all`] and [`verify_uncompressed`] checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VerifyReport {
     /// Chunks (or CRC.db slices) whose checksum was verified.
     pub chunks: u64,
@@ -41,6 +41,8 @@ pub struct VerifyReport {
     pub compressed_bytes: u64,
     /// Bytes of the uncompressed `Data.db` stream.
     pub uncompressed_bytes: u64,
+    /// Quirks of writers in the wild that were accepted (CRC.db's extra checksum).
+    pub quirks: Vec<crate::verify::Quirk>,
 }
 
 /// Reusable decoder state: the codec and its (lazily created) contexts.
@@ -581,7 +583,9 @@ impl<'a, R: ByteRanges> UncompressedSource<'a, R> {
         }
         let slice = match crc {
             Some(crc) => {
-                crc.check_count(len)?;
+                // The one tolerated quirk (an extra checksum of zero bytes) is reported by
+                // `verify_uncompressed_ranges`.
+                crc.check_count_with(len, version.crc_db_checksum())?;
                 if !start.0.is_multiple_of(u64::from(crc.chunk_size())) {
                     return Err(Error::invalid(
                         Component::Data,
@@ -669,11 +673,16 @@ pub fn verify_uncompressed_ranges<R: ByteRanges>(
     version: Version,
 ) -> Result<VerifyReport> {
     let len = file.len();
+    let quirks: Vec<_> = crc
+        .check_count_with(len, version.crc_db_checksum())?
+        .into_iter()
+        .collect();
     let mut src = UncompressedSource::with_ranges(file, Some(crc), version, DataOffset(0), None)?;
     let mut report = VerifyReport {
         compressed_bytes: len,
         uncompressed_bytes: len,
         chunks: 0,
+        quirks,
     };
     while src.next_slice()?.is_some() {
         report.chunks += 1;
@@ -809,7 +818,8 @@ mod tests {
                     VerifyReport {
                         chunks: 3,
                         compressed_bytes: file.len() as u64,
-                        uncompressed_bytes: 10_000
+                        uncompressed_bytes: 10_000,
+                        quirks: Vec::new(),
                     }
                 );
                 // A sub-range of chunks.
@@ -1137,7 +1147,8 @@ mod tests {
                 VerifyReport {
                     chunks: 3,
                     compressed_bytes: 10_000,
-                    uncompressed_bytes: 10_000
+                    uncompressed_bytes: 10_000,
+                    quirks: Vec::new(),
                 }
             );
             // Aligned start, end in the middle of a slice: the slice is still checked whole.

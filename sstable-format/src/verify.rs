@@ -33,6 +33,41 @@ use crate::partitioner::{Partitioner, Token};
 use crate::statistics::{MetadataType, Statistics};
 use crate::version::Version;
 
+/// A quirk of a file written in the wild: bytes that Cassandra and ScyllaDB read although
+/// they differ from what the format describes. The readers accept each one by its exact shape
+/// (anything else stays an error) and `inspect --verify` reports it as a warning naming the
+/// component and the byte offset. The quirks and the writers that produce them:
+///
+/// * **CRC.db with one checksum more than the slices of Data.db need**, the extra one being
+///   the checksum of zero bytes (CRC32 `0x00000000`, Adler32 `0x00000001`). Cassandra's
+///   `io/util/ChecksummedSequentialWriter.flushData` appends one checksum per buffer flush
+///   (`crcMetadata.appendDirect(toAppend, false)`), and the final `doPrepare` ->
+///   `syncInternal()` flushes again; when the buffer is already empty (Data.db ending on a
+///   slice boundary), that flush appends the checksum of an empty buffer. Told from damage by
+///   its shape: exactly one extra checksum, of the empty input; two or more extra, or one of
+///   any other value, is an error ([`crate::crc::CrcDb::check_count_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quirk {
+    /// The component that carries it.
+    pub component: Component,
+    /// Byte offset of the quirk in that component.
+    pub offset: u64,
+    /// What it is and which writer produces it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Quirk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at byte {}: {}",
+            self.component.file_suffix(),
+            self.offset,
+            self.message
+        )
+    }
+}
+
 /// Compares two clusterings of the table (values as stored, `None` for a null/missing
 /// component). Must order them as the table's clustering comparator does (reversed columns
 /// included).
