@@ -266,25 +266,30 @@ fn inspect_set(
             path: opened.data_path.clone(),
             source,
         };
-        let chunks = match &opened.compression {
-            Some(ci) => {
-                verify_all_ranges(opened.data.ranges(0..data_len)?, ci, opened.version)
-                    .map_err(wrap)?
-                    .chunks
-            }
+        let report = match &opened.compression {
+            Some(ci) => verify_all_ranges(opened.data.ranges(0..data_len)?, ci, opened.version)
+                .map_err(wrap)?,
             None => match &opened.crc {
-                Some(crc) => {
-                    verify_uncompressed_ranges(
-                        opened.data.ranges(0..data_len)?,
-                        crc,
-                        opened.version,
-                    )
-                    .map_err(wrap)?
-                    .chunks
-                }
-                None => 0,
+                Some(crc) => verify_uncompressed_ranges(
+                    opened.data.ranges(0..data_len)?,
+                    crc,
+                    opened.version,
+                )
+                .map_err(wrap)?,
+                None => Default::default(),
             },
         };
+        let chunks = report.chunks;
+        // Quirks of writers in the wild: read as Cassandra does, reported as warnings.
+        let mut warnings = Vec::new();
+        for q in &report.quirks {
+            let path = component_path(&opened.data_path, q.component.file_suffix());
+            eprintln!("warning: {}: {q}", path.display());
+            warnings.push(json!(format!("{}: {q}", path.display())));
+        }
+        if !warnings.is_empty() {
+            r.insert("warnings".into(), Json::Array(warnings));
+        }
         let digest = verify_digest(set, &opened)?;
         let rows = verify_rows(set, &opened, user_schema)?;
         let index = verify_index(set, &opened)?;

@@ -657,7 +657,7 @@ mod tests {
         let t = real.path().join("ks/tbl");
         set_files(&t, "ks-tbl-ka-1", BIG);
         set_files(&t, "ks-tbl.tbl_v_idx-ka-1", BIG);
-        set_files(&t, "Keyspace1-Standard1-ic-0", BIG);
+        set_files(&t, "Keyspace1-Standard1-ib-0", BIG);
         for e in fs::read_dir(&t).unwrap() {
             let e = e.unwrap();
             std::os::unix::fs::symlink(e.path(), staged.path().join(e.file_name())).unwrap();
@@ -682,7 +682,7 @@ mod tests {
         assert_eq!(ka.descriptor.generation, Generation::Int(1));
         let ic: Vec<_> = d.unsupported().collect();
         assert_eq!(ic.len(), 1);
-        assert_eq!(ic[0].descriptor.version_str, "ic");
+        assert_eq!(ic[0].descriptor.version_str, "ib");
         assert!(ic[0].unsupported_reason().is_some());
         assert_eq!(ic[0].keyspace.as_deref(), Some("Keyspace1"));
         assert!(d

@@ -33,7 +33,7 @@ use crate::version::{ChecksumKind, Version};
 pub const DEFAULT_UNCOMPRESSED_SLICE: u32 = 64 * 1024;
 
 /// What [`verify_all`] and [`verify_uncompressed`] checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VerifyReport {
     /// Chunks (or CRC.db slices) whose checksum was verified.
     pub chunks: u64,
@@ -41,6 +41,8 @@ pub struct VerifyReport {
     pub compressed_bytes: u64,
     /// Bytes of the uncompressed `Data.db` stream.
     pub uncompressed_bytes: u64,
+    /// Quirks of writers in the wild that were accepted (CRC.db's extra checksum).
+    pub quirks: Vec<crate::verify::Quirk>,
 }
 
 /// Reusable decoder state: the codec and its (lazily created) contexts.
@@ -297,6 +299,9 @@ pub struct CompressedSource<'a, R = &'a [u8]> {
     file: R,
     info: &'a CompressionInfo,
     kind: ChecksumKind,
+    /// Whether the checksum covers the stored (compressed) bytes, else the uncompressed ones
+    /// (`ic`: [`Version::has_post_compression_checksums`]).
+    post_compression: bool,
     next: u64,
     end: u64,
     decoder: ChunkDecoder,
@@ -352,6 +357,7 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
             file,
             info,
             kind: version.chunk_checksum(),
+            post_compression: version.has_post_compression_checksums(),
             next: start.0,
             end,
             decoder: ChunkDecoder::new(info.codec().clone()),
@@ -396,7 +402,10 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
                 needed: stored_len + CHUNK_CHECKSUM_LEN,
                 what: "compressed chunk and its checksum",
             })?;
-        check_chunk_checksum(stored, sum, start, chunk, self.kind)?;
+        if self.post_compression {
+            check_chunk_checksum(stored, sum, start, chunk, self.kind)?;
+        }
+        let before = out.len();
 
         let expected = self.info.chunk_uncompressed_len(chunk);
         let at = ChunkAt {
@@ -428,6 +437,17 @@ impl<'a, R: ByteRanges> CompressedSource<'a, R> {
             out.extend_from_slice(bytes);
         } else {
             self.decoder.decompress(stored, expected_usize, at, out)?;
+        }
+        if !self.post_compression {
+            // C12/C20 `CompressedRandomAccessReader.decompressChunk` before `jb`: a CRC32 of
+            // the decompressed bytes.
+            check_chunk_checksum(
+                out.get(before..).unwrap_or(&[]),
+                sum,
+                start,
+                chunk,
+                self.kind,
+            )?;
         }
         Ok(stored_len)
     }
@@ -563,7 +583,9 @@ impl<'a, R: ByteRanges> UncompressedSource<'a, R> {
         }
         let slice = match crc {
             Some(crc) => {
-                crc.check_count(len)?;
+                // The one tolerated quirk (an extra checksum of zero bytes) is reported by
+                // `verify_uncompressed_ranges`.
+                crc.check_count_with(len, version.crc_db_checksum())?;
                 if !start.0.is_multiple_of(u64::from(crc.chunk_size())) {
                     return Err(Error::invalid(
                         Component::Data,
@@ -651,11 +673,16 @@ pub fn verify_uncompressed_ranges<R: ByteRanges>(
     version: Version,
 ) -> Result<VerifyReport> {
     let len = file.len();
+    let quirks: Vec<_> = crc
+        .check_count_with(len, version.crc_db_checksum())?
+        .into_iter()
+        .collect();
     let mut src = UncompressedSource::with_ranges(file, Some(crc), version, DataOffset(0), None)?;
     let mut report = VerifyReport {
         compressed_bytes: len,
         uncompressed_bytes: len,
         chunks: 0,
+        quirks,
     };
     while src.next_slice()?.is_some() {
         report.chunks += 1;
@@ -720,7 +747,11 @@ mod tests {
                     }
                 }
             }
-            let sum = kind.compute(&file[start..]);
+            let sum = if version.has_post_compression_checksums() {
+                kind.compute(&file[start..])
+            } else {
+                kind.compute(chunk)
+            };
             file.extend_from_slice(&sum.to_be_bytes());
         }
         let mut ci = Vec::new();
@@ -740,6 +771,25 @@ mod tests {
         let mut out = Vec::new();
         while src.fill(&mut out)? {}
         Ok(out)
+    }
+
+    /// 1.2 (`ic`) chunks end with a CRC32 of their *uncompressed* bytes (C20
+    /// `CompressedRandomAccessReader.decompressChunk` without `hasPostCompressionAdlerChecksums`):
+    /// they read back, and a flipped byte of the stored chunk is still caught (by the checksum or
+    /// by decompression), naming Data.db.
+    #[test]
+    fn ic_checksums_cover_the_uncompressed_chunk() {
+        let input = data(10_000);
+        let (mut file, info) = write("LZ4Compressor", Version::Ic, 4096, None, &input);
+        let mut src =
+            CompressedSource::new(&file, &info, Version::Ic, ChunkIndex(0), None).unwrap();
+        assert_eq!(read_all(&mut src).unwrap(), input);
+        assert_eq!(verify_all(&file, &info, Version::Ic).unwrap().chunks, 3);
+        // Read as `jb` (checksum of the stored bytes) the same file fails: the layouts differ.
+        assert!(verify_all(&file, &info, Version::Jb).is_err());
+        file[5] ^= 0x40;
+        let e = verify_all(&file, &info, Version::Ic).unwrap_err();
+        assert_eq!(e.component(), Some(Component::Data), "{e}");
     }
 
     #[test]
@@ -768,7 +818,8 @@ mod tests {
                     VerifyReport {
                         chunks: 3,
                         compressed_bytes: file.len() as u64,
-                        uncompressed_bytes: 10_000
+                        uncompressed_bytes: 10_000,
+                        quirks: Vec::new(),
                     }
                 );
                 // A sub-range of chunks.
@@ -1096,7 +1147,8 @@ mod tests {
                 VerifyReport {
                     chunks: 3,
                     compressed_bytes: 10_000,
-                    uncompressed_bytes: 10_000
+                    uncompressed_bytes: 10_000,
+                    quirks: Vec::new(),
                 }
             );
             // Aligned start, end in the middle of a slice: the slice is still checked whole.

@@ -76,6 +76,36 @@ impl CrcDb {
         DataOffset(chunk.0.saturating_mul(u64::from(self.chunk_size)))
     }
 
+    /// [`CrcDb::check_count`], tolerating the one quirk of writers in the wild: one extra
+    /// checksum, of zero bytes in the algorithm `kind` (Cassandra's
+    /// `ChecksummedSequentialWriter.flushData` on the final flush of an empty buffer; see
+    /// [`crate::verify::Quirk`]), returned as a quirk to report. Anything else that does not
+    /// match the slices of Data.db is an error, as in [`CrcDb::check_count`].
+    pub fn check_count_with(
+        &self,
+        data_len: u64,
+        kind: ChecksumKind,
+    ) -> Result<Option<crate::verify::Quirk>> {
+        let needed = data_len.div_ceil(u64::from(self.chunk_size));
+        let empty = kind.compute(&[]);
+        let extra = usize::try_from(needed)
+            .ok()
+            .and_then(|n| self.checksums.get(n..))
+            .unwrap_or(&[]);
+        if extra == [empty] {
+            return Ok(Some(crate::verify::Quirk {
+                component: Component::Crc,
+                offset: CHECKSUMS_AT + 4 * needed,
+                message: format!(
+                    "one checksum more than the {needed} slice(s) of the {data_len}-byte Data.db \
+                     need, the checksum of zero bytes (0x{empty:08x}): the final flush of an \
+                     empty buffer by Cassandra's ChecksummedSequentialWriter.flushData; ignored"
+                ),
+            }));
+        }
+        self.check_count(data_len).map(|()| None)
+    }
+
     /// Fails unless there is exactly one checksum per slice of a `data_len`-byte `Data.db`.
     pub fn check_count(&self, data_len: u64) -> Result<()> {
         let needed = data_len.div_ceil(u64::from(self.chunk_size));
@@ -248,5 +278,30 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// The extra checksum of an empty final flush is a quirk (reported at its offset); any
+    /// other extra checksum, or two, stay errors.
+    #[test]
+    fn one_extra_checksum_of_zero_bytes_is_a_quirk_not_an_error() {
+        let crc = CrcDb::parse(&[0, 0, 0, 16, 1, 2, 3, 4, 0, 0, 0, 0]).unwrap();
+        let q = crc
+            .check_count_with(16, ChecksumKind::Crc32)
+            .unwrap()
+            .unwrap();
+        assert_eq!((q.component, q.offset), (Component::Crc, 8));
+        // In Adler32 the checksum of zero bytes is 1, so 0 is damage there.
+        assert!(crc.check_count_with(16, ChecksumKind::Adler32).is_err());
+        let crc = CrcDb::parse(&[0, 0, 0, 16, 1, 2, 3, 4, 0, 0, 0, 1]).unwrap();
+        assert!(crc
+            .check_count_with(16, ChecksumKind::Adler32)
+            .unwrap()
+            .is_some());
+        assert!(crc.check_count_with(16, ChecksumKind::Crc32).is_err());
+        let crc = CrcDb::parse(&[0, 0, 0, 16, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        assert!(crc.check_count_with(16, ChecksumKind::Crc32).is_err());
+        // The exact count: no quirk.
+        let crc = CrcDb::parse(&[0, 0, 0, 16, 1, 2, 3, 4]).unwrap();
+        assert_eq!(crc.check_count_with(16, ChecksumKind::Crc32).unwrap(), None);
     }
 }

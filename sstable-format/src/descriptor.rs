@@ -469,8 +469,10 @@ mod tests {
         assert_eq!(d.generation, Generation::Int(0));
         assert_eq!(c, ComponentName::Data);
         let (d, _) = parse("Keyspace1-Standard1-ic-0-Data.db");
+        assert_eq!(d.version, Some(Version::Ic));
+        let (d, _) = parse("Keyspace1-Standard1-ib-0-Data.db");
         assert_eq!(d.version, None);
-        assert_eq!(d.version_str, "ic");
+        assert_eq!(d.version_str, "ib");
         assert!(matches!(
             d.require_version(),
             Err(Error::UnsupportedVersion { .. })

@@ -1,5 +1,8 @@
 //! Decoding of `Data.db` in the pre-3.0 storage engine (`ka`, `la`, `lb`, and `jb`, whose
-//! Data.db is laid out the same): cells ("atoms") regrouped into the CQL rows, range-tombstone
+//! Data.db is laid out the same, and 1.2's `ic`, whose partitions differ only in their header:
+//! a long data size after the key and an int atom count after the deletion time, and no
+//! end-of-partition marker; C12 `SSTableWriter.append`, read by C20
+//! `SSTableIdentityIterator` when `hasRowSizeAndColumnCount`): cells ("atoms") regrouped into the CQL rows, range-tombstone
 //! markers and partitions that [`crate::data`] yields for 3.0+ files, so that everything
 //! downstream (reconciliation, JSON, merging) is shared.
 //!
@@ -24,10 +27,15 @@
 //!   [`RangeTombstoneMarker`]s: overlapping and repeated tombstones (2.x repeats the open ones
 //!   at every index block) are normalised into non-overlapping bounds and boundaries in
 //!   clustering order, as Cassandra's `RangeTombstoneList` would;
-//! * cells whose names are not columns of the schema (dropped or unknown columns) are skipped,
-//!   as Cassandra 3.x does; a cell named after a primary-key column (which some 2.x writers
-//!   let through) is skipped too, but still makes its row exist, as Cassandra's
-//!   `legacy_ka_with_illegal_cell_names` test asserts.
+//! * cells of columns the schema does not have (dropped, or damaged names such as
+//!   CASSANDRA-15081's) are skipped, as Cassandra 3.x does; a cell named after a primary-key
+//!   column (which some 2.x writers let through) is skipped too, but still makes its row
+//!   exist, as Cassandra's `legacy_ka_with_illegal_cell_names` test asserts;
+//! * a cell name that does not fit the schema is an error naming Data.db and the offset
+//!   (issue 11 item 4; skipping would silently give no rows): an unknown "column" followed by
+//!   an empty component or a column name of the schema (the shape of names read with a
+//!   clustering column too few), a collection element of a simple column or a multi-cell
+//!   column's cell without one, or no column component at all (a clustering column too many).
 
 use std::cmp::Ordering;
 
@@ -83,6 +91,8 @@ pub struct LegacyLayout {
     regulars: Vec<ColumnDef>,
     /// Names of the partition-key and clustering columns (illegal as cell names).
     primary_key: Vec<String>,
+    /// Names of the columns the schema declares dropped: their cells are skipped.
+    dropped: Vec<String>,
 }
 
 impl LegacyLayout {
@@ -144,6 +154,7 @@ impl LegacyLayout {
                 .chain(&table.clustering)
                 .map(|c| c.name.clone())
                 .collect(),
+            dropped: table.dropped.iter().map(|d| d.name.clone()).collect(),
         })
     }
 
@@ -176,6 +187,23 @@ impl LegacyLayout {
     /// Regular columns in definition order: what a `Cell::column` of other rows indexes.
     pub fn regulars(&self) -> &[ColumnDef] {
         &self.regulars
+    }
+
+    /// Whether a cell whose column component names no column has the shape of a name read with
+    /// too few clustering columns: its next component (read as a collection path) is empty
+    /// (the row marker) or a column of the schema, so the "column" is a clustering value.
+    /// A dropped or damaged column has no such component (or a real element key).
+    fn misplaced_name(&self, path: Option<&[u8]>) -> bool {
+        let Some(path) = path else {
+            return false;
+        };
+        !self.dropped.iter().any(|d| d.as_bytes() == path)
+            && (path.is_empty()
+                || self
+                    .statics
+                    .iter()
+                    .chain(&self.regulars)
+                    .any(|c| c.name.as_bytes() == path))
     }
 
     fn find_column(&self, is_static: bool, name: &[u8]) -> Option<(u32, &ColumnDef)> {
@@ -726,6 +754,10 @@ pub struct LegacyReader<S> {
     marker: Option<OwnedMarker>,
     end: Option<u64>,
     in_partition: bool,
+    /// `ic`: the atoms the partition header announced that are still unread.
+    atoms_left: Option<u64>,
+    /// `ic`: where the partition's data size says it ends.
+    partition_end: Option<u64>,
     failed: bool,
 }
 
@@ -739,6 +771,8 @@ impl<S: DataSource> LegacyReader<S> {
             marker: None,
             end: None,
             in_partition: false,
+            atoms_left: None,
+            partition_end: None,
             failed: false,
         }
     }
@@ -799,10 +833,10 @@ impl<S: DataSource> LegacyReader<S> {
                 return Ok(None);
             }
         }
+        let sized = self.layout.version.has_row_size_and_column_count();
         let r = self.buf.measure(|c| {
             let start = c.position();
-            c.read_short_bytes("partition key")?;
-            read_deletion_time(c)?;
+            read_partition_header(c, sized)?;
             Ok(c.position() - start)
         });
         let n = self.fail(r)?;
@@ -811,15 +845,17 @@ impl<S: DataSource> LegacyReader<S> {
         self.in_partition = true;
         let offset = self.position();
         let mut c = self.buf.take(n);
-        let header = c
-            .read_short_bytes("partition key")
-            .and_then(|key| Ok((key, read_deletion_time(&mut c)?)));
+        let header = read_partition_header(&mut c, sized);
         match header {
-            Ok((key, deletion)) => Ok(Some(PartitionHeader {
-                key,
-                deletion,
-                offset,
-            })),
+            Ok((key, deletion, sizes)) => {
+                self.partition_end = sizes.map(|s| s.0);
+                self.atoms_left = sizes.map(|s| s.1);
+                Ok(Some(PartitionHeader {
+                    key,
+                    deletion,
+                    offset,
+                }))
+            }
             Err(e) => {
                 self.failed = true;
                 Err(e)
@@ -859,6 +895,22 @@ impl<S: DataSource> LegacyReader<S> {
         }
     }
 
+    /// `ic`: fails if `len` bytes at `offset` reach past the end the partition's data size
+    /// gives (a wrong atom count or size: damage, never rows made of the next partition).
+    fn check_within(&self, offset: DataOffset, len: u64) -> Result<()> {
+        match self.partition_end {
+            Some(end) if offset.0.saturating_add(len) > end => Err(Error::invalid(
+                Component::Data,
+                offset.0,
+                format!(
+                    "atom of {len} byte(s) reaches past the partition's end at {end} (its data \
+                     size and atom count disagree)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Processes atoms until a marker is ready, a row of `n` buffered bytes is next, or the
     /// partition ends.
     fn advance(&mut self) -> Result<Step> {
@@ -872,11 +924,43 @@ impl<S: DataSource> LegacyReader<S> {
             }
             let layout = &self.layout;
             let tracker = &self.tracker;
-            let (len, next) = self.buf.measure(|c| peek(c, layout, tracker))?;
+            let (len, next) = if self.atoms_left == Some(0) {
+                (0, Next::End)
+            } else {
+                self.buf.measure(|c| peek(c, layout, tracker))?
+            };
             self.buf.ensure(len)?;
             let offset = self.position();
+            self.check_within(offset, len as u64)?;
+            if matches!(next, Next::Range | Next::Repeat) {
+                if let Some(n) = self.atoms_left.as_mut() {
+                    *n = n.saturating_sub(1);
+                }
+            }
             match next {
                 Next::End => {
+                    if let Some(left @ 1..) = self.atoms_left {
+                        return Err(Error::invalid(
+                            Component::Data,
+                            offset.0,
+                            format!(
+                                "empty cell name with {left} atom(s) of the partition still to read"
+                            ),
+                        ));
+                    }
+                    if let Some(end) = self.partition_end.take() {
+                        if end != offset.0 {
+                            return Err(Error::invalid(
+                                Component::Data,
+                                offset.0,
+                                format!(
+                                    "the partition's atoms end at {}, its data size says {end}",
+                                    offset.0
+                                ),
+                            ));
+                        }
+                    }
+                    self.atoms_left = None;
                     self.buf.take(len);
                     self.tracker.close_all(&self.layout, offset);
                     self.in_partition = false;
@@ -905,8 +989,15 @@ impl<S: DataSource> LegacyReader<S> {
                     }
                     let layout = &self.layout;
                     let tracker = &self.tracker;
-                    let n = self.buf.measure(|c| measure_row(c, layout, tracker))?;
+                    let limit = self.atoms_left;
+                    let (n, atoms) = self
+                        .buf
+                        .measure(|c| measure_row(c, layout, tracker, limit))?;
                     self.buf.ensure(n)?;
+                    self.check_within(offset, n as u64)?;
+                    if let Some(left) = self.atoms_left.as_mut() {
+                        *left = left.saturating_sub(atoms);
+                    }
                     return Ok(Step::Row(n));
                 }
             }
@@ -1021,22 +1112,68 @@ fn belongs(
     })
 }
 
-/// The length of the row starting at the cursor (its atoms up to the first that is not
-/// part of it), following `CellGrouper`.
-fn measure_row(c: &mut Cursor<'_>, layout: &LegacyLayout, tracker: &Tracker) -> Result<usize> {
+/// The length and atom count of the row starting at the cursor (its atoms up to the first
+/// that is not part of it, and at most `limit` atoms: `ic` partitions announce their atom
+/// count and have no end marker), following `CellGrouper`.
+fn measure_row(
+    c: &mut Cursor<'_>,
+    layout: &LegacyLayout,
+    tracker: &Tracker,
+    limit: Option<u64>,
+) -> Result<(usize, u64)> {
     let from = c.position();
     let Some(first) = read_atom(c)? else {
         return Err(c.invalid("expected a row"));
     };
     let parts = split_name(layout, first.name, first.offset)?;
     let key = (parts.is_static, parts.clustering);
+    let mut atoms = 1u64;
     loop {
         let before = c.position();
+        if limit.is_some_and(|l| atoms >= l) {
+            return Ok((before - from, atoms));
+        }
         match read_atom(c)? {
-            Some(atom) if belongs(layout, tracker, key, &atom)? => {}
-            _ => return Ok(before - from),
+            Some(atom) if belongs(layout, tracker, key, &atom)? => atoms += 1,
+            _ => return Ok((before - from, atoms)),
         }
     }
+}
+
+/// A partition header: key and deletion, and for `ic` (`sized`) the end offset its data size
+/// gives and its atom count (C12 `SSTableWriter.append`).
+#[allow(
+    clippy::type_complexity,
+    reason = "a private helper returning the header's three parts"
+)]
+pub(crate) fn read_partition_header<'a>(
+    c: &mut Cursor<'a>,
+    sized: bool,
+) -> Result<(&'a [u8], DeletionTime, Option<(u64, u64)>)> {
+    let key = c.read_short_bytes("partition key")?;
+    let size_at = c.offset();
+    let sizes = if sized {
+        let size = c.read_i64("partition data size")?;
+        let size = u64::try_from(size)
+            .ok()
+            .filter(|&s| s >= 16)
+            .ok_or_else(|| c.invalid_at(size_at, format!("invalid partition data size {size}")))?;
+        Some(size_at + 8 + size)
+    } else {
+        None
+    };
+    let deletion = read_deletion_time(c)?;
+    let sizes = match sizes {
+        Some(end) => {
+            let at = c.offset();
+            let n = c.read_i32("partition atom count")?;
+            let n = u64::try_from(n)
+                .map_err(|_| c.invalid_at(at, format!("negative atom count {n}")))?;
+            Some((end, n))
+        }
+        None => None,
+    };
+    Ok((key, deletion, sizes))
 }
 
 /// Decodes the atoms of one row (measured by [`measure_row`]).
@@ -1164,6 +1301,50 @@ fn decode_row<'a>(
                                 ),
                             ));
                         }
+                        Some(name) if layout.kind == TableKind::Sparse => {
+                            match layout.find_column(parts.is_static, name) {
+                                Some((i, def))
+                                    if def.ty.is_multi_cell() == parts.path.is_some() =>
+                                {
+                                    Some(i)
+                                }
+                                Some((_, def)) => {
+                                    return Err(misfit(
+                                        atom.offset,
+                                        atom.name,
+                                        format!(
+                                        "column {:?} is {} but the cell {} a collection element",
+                                        def.name,
+                                        def.ty,
+                                        if parts.path.is_some() {
+                                            "names"
+                                        } else {
+                                            "lacks"
+                                        }
+                                    ),
+                                    ))
+                                }
+                                None if !layout.misplaced_name(parts.path) => {
+                                    // A column the schema does not have (dropped, or a name
+                                    // damaged by an old writer): skipped, as Cassandra 3.0+
+                                    // `LegacyLayout.decodeCellName` does (CASSANDRA-15081,
+                                    // the `legacy_ka_15081` set's "paylo!d" cell).
+                                    None
+                                }
+                                None => {
+                                    return Err(misfit(
+                                        atom.offset,
+                                        atom.name,
+                                        format!(
+                                            "{:?} is no column of the schema and the next \
+                                             component is a column name: does the schema lack \
+                                             a clustering column?",
+                                            String::from_utf8_lossy(name.get(..64).unwrap_or(name))
+                                        ),
+                                    ))
+                                }
+                            }
+                        }
                         Some(name) => layout
                             .find_column(parts.is_static, name)
                             .filter(|(_, def)| {
@@ -1171,10 +1352,23 @@ fn decode_row<'a>(
                                     && matches!(def.kind, ColumnKind::Static | ColumnKind::Regular)
                             })
                             .map(|(i, _)| i),
+                        None if layout.kind == TableKind::Sparse => {
+                            return Err(misfit(
+                                atom.offset,
+                                atom.name,
+                                format!(
+                                    "it holds {} clustering value(s) and no column name; does the \
+                                     schema have more clustering columns than the data?",
+                                    parts.count
+                                ),
+                            ))
+                        }
                         None => None,
                     },
                 };
-                // Unknown, dropped and primary-key column names are skipped (3.x does).
+                // Dropped and primary-key column names are skipped (3.x does); in COMPACT
+                // STORAGE tables without clustering, names that are no declared column too
+                // (Thrift's dynamic columns, which 3.x hides).
                 if let Some(column) = column {
                     row.cells.push(Cell {
                         column,
@@ -1190,6 +1384,18 @@ fn decode_row<'a>(
     // 2.x sorts cells by column name; rows list them in column (definition) order.
     row.cells.sort_by_key(|c| c.column);
     Ok(row)
+}
+
+/// A cell name that does not fit the schema (issue 11 item 4): an error naming Data.db and the
+/// cell's offset, never a skipped cell (a schema that lacks a clustering column would otherwise
+/// give no rows at all).
+fn misfit(offset: u64, name: &[u8], why: String) -> Error {
+    let shown: String = name.iter().take(64).map(|b| format!("{b:02x}")).collect();
+    Error::invalid(
+        Component::Data,
+        offset,
+        format!("cell name 0x{shown} does not fit the schema: {why}"),
+    )
 }
 
 fn liveness_of(timestamp: i64, kind: CellKind) -> LivenessInfo {
@@ -1372,6 +1578,73 @@ mod tests {
             }
         }
         Ok(out)
+    }
+
+    /// Issue 11 item 4: a table written as `(pk, ck, v)` read with a schema that lacks `ck`
+    /// used to give no rows, exit 0 and a passing verify (every cell was "an unknown column"
+    /// and skipped). Now the first cell is an error naming Data.db and its offset.
+    #[test]
+    fn schema_lacking_a_clustering_column_is_an_error_not_zero_rows() {
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                cell(&composite(&[&int(5), b""], 0), 10, b""),
+                cell(&composite(&[&int(5), b"v"], 0), 10, &int(9)),
+            ],
+        );
+        // The right schema reads the row.
+        let good = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck))",
+            &data,
+            7,
+        )
+        .unwrap();
+        assert_eq!(good.len(), 2, "{good:?}");
+        // Without `ck`: an error at the first cell (byte 18, after the key's 6 bytes and the
+        // deletion's 12), not zero rows.
+        let e = items("CREATE TABLE ks.t (pk int PRIMARY KEY, v int)", &data, 7).unwrap_err();
+        assert_eq!(e.component(), Some(Component::Data), "{e}");
+        assert!(e.to_string().contains("at byte 18"), "{e}");
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // With an extra clustering column the cells hold no column name: an error too.
+        let e = items(
+            "CREATE TABLE ks.t (pk int, ck int, ck2 int, v int, PRIMARY KEY (pk, ck, ck2))",
+            &data,
+            7,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // A collection element of a simple column: an error.
+        let data = partition(
+            &int(1),
+            None,
+            &[cell(&composite(&[&int(5), b"v", &int(0)], 0), 10, &int(9))],
+        );
+        let e = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck))",
+            &data,
+            7,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("does not fit the schema"), "{e}");
+        // A column the schema declares dropped is still skipped, as Cassandra does.
+        let data = partition(
+            &int(1),
+            None,
+            &[
+                cell(&composite(&[&int(5), b""], 0), 10, b""),
+                cell(&composite(&[&int(5), b"old"], 0), 10, &int(9)),
+            ],
+        );
+        let rows = items(
+            "CREATE TABLE ks.t (pk int, ck int, v int, PRIMARY KEY (pk, ck)) \
+             WITH DROPPED COLUMN RECORD old int USING TIMESTAMP 20",
+            &data,
+            7,
+        )
+        .unwrap();
+        assert!(rows[1].contains("cells=[]"), "{rows:?}");
     }
 
     fn sample() -> Vec<u8> {

@@ -565,7 +565,7 @@ pub struct Statistics {
 impl Statistics {
     /// Parses a whole `Statistics.db` of format `version`, verifying the na+ CRC32s.
     pub fn parse(bytes: &[u8], version: Version) -> Result<Statistics> {
-        if version == Version::Jb {
+        if !version.has_metadata_component_table() {
             return parse_legacy(bytes, version);
         }
         let entries = read_offsets_table(bytes, version)?;
@@ -610,6 +610,11 @@ impl Statistics {
 /// max column names (int count + short-length blobs). No offsets table ([`Statistics::entries`]
 /// is empty); fields the layout lacks are left `None` (min deletion time, TTLs, rows), the
 /// repair time is 0 (unrepaired) and legacy counter shards are assumed, as Cassandra does.
+///
+/// `ic` (Cassandra 1.2.5+) lacks the max local deletion time, the bloom filter fp chance and
+/// the min/max column names (C20 `SSTableMetadataSerializer.deserialize`: read only when
+/// `tracksMaxLocalDeletionTime`, `hasBloomFilterFPChance`, `tracksMaxMinColumnNames`, all `ja`+);
+/// its level is read, as for `jb`, only if bytes remain.
 fn parse_legacy(bytes: &[u8], version: Version) -> Result<Statistics> {
     let mut c = Cursor::new(bytes, COMPONENT);
     let c = &mut c;
@@ -618,8 +623,18 @@ fn parse_legacy(bytes: &[u8], version: Version) -> Result<Statistics> {
     let commit_log_upper_bound = CommitLogPosition::read(c)?;
     let min_timestamp = c.read_i64("min timestamp")?;
     let max_timestamp = c.read_i64("max timestamp")?;
-    let max_ldt = c.read_i32("max local deletion time")?;
-    let bloom_filter_fp_chance = c.read_f64("bloom filter fp chance")?;
+    let ja = version.has_ja_statistics_fields();
+    let max_ldt = if ja {
+        c.read_i32("max local deletion time")?
+    } else {
+        i32::MAX
+    };
+    // C20 `SSTableMetadata.NO_BLOOM_FLITER_FP_CHANCE` when the file does not record it.
+    let bloom_filter_fp_chance = if ja {
+        c.read_f64("bloom filter fp chance")?
+    } else {
+        -1.0
+    };
     let compression_ratio = c.read_f64("compression ratio")?;
     let partitioner = c.read_utf("partitioner")?;
     let n = c.read_len_i32("ancestor count")?;
@@ -635,6 +650,8 @@ fn parse_legacy(bytes: &[u8], version: Version) -> Result<Statistics> {
     // a file that ends after the histogram is accepted with level 0 and no names.
     let (sstable_level, legacy_min_clustering, legacy_max_clustering) = if c.is_empty() {
         (0, Vec::new(), Vec::new())
+    } else if !ja {
+        (c.read_i32("sstable level")?, Vec::new(), Vec::new())
     } else {
         (
             c.read_i32("sstable level")?,
@@ -1239,8 +1256,8 @@ mod tests {
     #[test]
     fn parses_every_version() {
         for v in Version::ALL {
-            if v == Version::Jb {
-                // Tested by `jb_legacy_layout`.
+            if !v.has_metadata_component_table() {
+                // Tested by `jb_legacy_layout` and the corpus `ic` golden test.
                 continue;
             }
             let s = Statistics::parse(&file(v), v).unwrap_or_else(|e| panic!("{v}: {e}"));

@@ -48,6 +48,9 @@ impl<'a> Summary<'a> {
                 reason: "trie-indexed sets have no Summary.db",
             });
         }
+        if !version.has_off_heap_summary() {
+            return parse_on_heap(bytes);
+        }
         let mut c = Cursor::new(bytes, Component::Summary);
         let at = c.offset();
         let min_index_interval = c.read_i32("min index interval")?;
@@ -182,6 +185,54 @@ impl<'a> Summary<'a> {
     pub fn last_key(&self) -> &'a [u8] {
         self.last_key
     }
+}
+
+/// The 1.2 (`ic`) layout: C12 `IndexSummary.IndexSummarySerializer.serialize` (BE int index
+/// interval, int count, then per entry a BE long Index.db position and an int-length key),
+/// then C12 `SSTableReader.saveSummary`'s first and last keys (int length + bytes) and the
+/// index and data `SegmentedFile.Builder.serializeBounds` (mmap segment boundaries, a cache
+/// of the reader, ignored here as C12 `loadSummary` may ignore them).
+fn parse_on_heap(bytes: &[u8]) -> Result<Summary<'_>> {
+    let mut c = Cursor::new(bytes, Component::Summary);
+    let at = c.offset();
+    let interval = c.read_i32("index interval")?;
+    let min_index_interval = u32::try_from(interval)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| c.invalid_at(at, format!("invalid index interval {interval}")))?;
+    let count = c.read_len_i32("summary entry count")?;
+    // Each entry takes at least 12 bytes: bound the allocation by the input.
+    if count.saturating_mul(12) > c.remaining() {
+        return Err(c.invalid_at(
+            4,
+            format!("{count} summary entries do not fit the component"),
+        ));
+    }
+    let mut entries: Vec<SummaryEntry<'_>> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let pos_at = c.offset();
+        let pos = c.read_i64("summary index position")?;
+        let pos = u64::try_from(pos)
+            .map_err(|_| c.invalid_at(pos_at, format!("negative Index.db position {pos}")))?;
+        if entries.last().is_some_and(|p| p.index_offset.0 >= pos) {
+            return Err(c.invalid_at(pos_at, "Index.db positions are not increasing"));
+        }
+        let key = read_int_bytes(&mut c, "summary key")?;
+        entries.push(SummaryEntry {
+            key,
+            index_offset: IndexOffset(pos),
+        });
+    }
+    let first_key = read_int_bytes(&mut c, "first key")?;
+    let last_key = read_int_bytes(&mut c, "last key")?;
+    Ok(Summary {
+        min_index_interval,
+        sampling_level: None,
+        size_at_full_sampling: None,
+        entries,
+        first_key,
+        last_key,
+    })
 }
 
 fn read_int_bytes<'a>(c: &mut Cursor<'a>, what: &'static str) -> Result<&'a [u8]> {

@@ -33,6 +33,41 @@ use crate::partitioner::{Partitioner, Token};
 use crate::statistics::{MetadataType, Statistics};
 use crate::version::Version;
 
+/// A quirk of a file written in the wild: bytes that Cassandra and ScyllaDB read although
+/// they differ from what the format describes. The readers accept each one by its exact shape
+/// (anything else stays an error) and `inspect --verify` reports it as a warning naming the
+/// component and the byte offset. The quirks and the writers that produce them:
+///
+/// * **CRC.db with one checksum more than the slices of Data.db need**, the extra one being
+///   the checksum of zero bytes (CRC32 `0x00000000`, Adler32 `0x00000001`). Cassandra's
+///   `io/util/ChecksummedSequentialWriter.flushData` appends one checksum per buffer flush
+///   (`crcMetadata.appendDirect(toAppend, false)`), and the final `doPrepare` ->
+///   `syncInternal()` flushes again; when the buffer is already empty (Data.db ending on a
+///   slice boundary), that flush appends the checksum of an empty buffer. Told from damage by
+///   its shape: exactly one extra checksum, of the empty input; two or more extra, or one of
+///   any other value, is an error ([`crate::crc::CrcDb::check_count_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quirk {
+    /// The component that carries it.
+    pub component: Component,
+    /// Byte offset of the quirk in that component.
+    pub offset: u64,
+    /// What it is and which writer produces it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Quirk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at byte {}: {}",
+            self.component.file_suffix(),
+            self.offset,
+            self.message
+        )
+    }
+}
+
 /// Compares two clusterings of the table (values as stored, `None` for a null/missing
 /// component). Must order them as the table's clustering comparator does (reversed columns
 /// included).
@@ -442,6 +477,9 @@ enum Walker<S> {
     Legacy {
         buf: crate::buffer::ChunkBuffer<S>,
         in_partition: bool,
+        /// `ic`: whether partitions carry a data size and an atom count, and the atoms left.
+        sized: bool,
+        atoms_left: Option<u64>,
     },
     Rows {
         reader: Box<crate::data::DataReader<S>>,
@@ -463,22 +501,28 @@ impl<S: crate::source::DataSource> Walker<S> {
                 while self.next_item()?.is_some() {}
                 self.next_partition()
             }
-            Walker::Legacy { buf, in_partition } => {
+            Walker::Legacy {
+                buf,
+                in_partition,
+                sized,
+                atoms_left,
+            } => {
                 if buf.available() == 0 && buf.at_end()? {
                     return Ok(None);
                 }
+                let sized = *sized;
                 let n = buf.measure(|c| {
                     let from = c.position();
-                    c.read_short_bytes("partition key")?;
-                    crate::legacy::read_legacy_deletion_time(c)?;
+                    crate::legacy::read_partition_header(c, sized)?;
                     Ok(c.position() - from)
                 })?;
                 buf.ensure(n)?;
                 let offset = buf.position().0;
                 let mut c = buf.take(n);
-                let key = c.read_short_bytes("partition key")?.to_vec();
+                let (key, _, sizes) = crate::legacy::read_partition_header(&mut c, sized)?;
+                *atoms_left = sizes.map(|s| s.1);
                 *in_partition = true;
-                Ok(Some((key, offset)))
+                Ok(Some((key.to_vec(), offset)))
             }
             Walker::Rows { reader, open } => {
                 *open = None;
@@ -491,9 +535,21 @@ impl<S: crate::source::DataSource> Walker<S> {
 
     fn next_item(&mut self) -> Result<Option<Item>> {
         match self {
-            Walker::Legacy { buf, in_partition } => {
+            Walker::Legacy {
+                buf,
+                in_partition,
+                atoms_left,
+                ..
+            } => {
                 if !*in_partition {
                     return Ok(None);
+                }
+                if *atoms_left == Some(0) {
+                    *in_partition = false;
+                    return Ok(None);
+                }
+                if let Some(n) = atoms_left.as_mut() {
+                    *n -= 1;
                 }
                 let (n, atom) = buf.measure(|c| {
                     let from = c.position();
@@ -929,6 +985,8 @@ pub fn verify_partition_index<S: crate::source::DataSource>(
         Walker::Legacy {
             buf: crate::buffer::ChunkBuffer::new(source),
             in_partition: false,
+            sized: version.has_row_size_and_column_count(),
+            atoms_left: None,
         }
     } else {
         let layout = layout.ok_or_else(|| {

@@ -38,6 +38,9 @@ impl fmt::Display for FormatKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Version {
+    /// Cassandra 1.2.5+ (`ic`): the 2.0 cell layout, with a row size and an atom count before
+    /// each partition's atoms, the 1.2 Statistics.db and Summary.db.
+    Ic,
     /// Cassandra 2.0 (read by 2.x only; recognised, decoding partial).
     Jb,
     /// Cassandra 2.1.
@@ -93,7 +96,8 @@ pub enum Version {
 
 impl Version {
     /// All versions: Apache Cassandra's and ScyllaDB's oldest first, then DataStax's.
-    pub const ALL: [Version; 23] = [
+    pub const ALL: [Version; 24] = [
+        Version::Ic,
         Version::Jb,
         Version::Ka,
         Version::La,
@@ -133,6 +137,7 @@ impl Version {
     /// The two letters of the version.
     pub fn as_str(self) -> &'static str {
         match self {
+            Version::Ic => "ic",
             Version::Jb => "jb",
             Version::Ka => "ka",
             Version::La => "la",
@@ -191,9 +196,50 @@ impl Version {
         matches!(self, Version::Ba | Version::Bb | Version::Ca | Version::Cb)
     }
 
-    /// Pre-3.0 cell layout in Data.db (`ka`, `la`, `lb`, `jb`).
+    /// Pre-3.0 cell layout in Data.db (`ka`, `la`, `lb`, `jb`, `ic`).
     pub fn is_legacy_layout(self) -> bool {
-        matches!(self, Version::Jb | Version::Ka | Version::La | Version::Lb)
+        matches!(
+            self,
+            Version::Ic | Version::Jb | Version::Ka | Version::La | Version::Lb
+        )
+    }
+
+    /// Each partition of Data.db starts with a long data size after its key, and an int atom
+    /// count after its deletion time, and has no end-of-partition marker (before 2.0's `ja`;
+    /// C20 `Descriptor.Version.hasRowSizeAndColumnCount`, CASSANDRA-4180; written by C12
+    /// `SSTableWriter.append`: `writeLong(dataSize)`, `serializeForSSTable`,
+    /// `writeInt(builder.writtenAtomCount())`).
+    pub fn has_row_size_and_column_count(self) -> bool {
+        matches!(self, Version::Ic)
+    }
+
+    /// Statistics.db has the max local deletion time, the bloom filter fp chance and the
+    /// min/max column names (`ja`+; C20 `Descriptor.Version.tracksMaxLocalDeletionTime`,
+    /// `hasBloomFilterFPChance`, `tracksMaxMinColumnNames`, read by C20
+    /// `SSTableMetadata.SSTableMetadataSerializer.deserialize`).
+    pub fn has_ja_statistics_fields(self) -> bool {
+        !matches!(self, Version::Ic)
+    }
+
+    /// Statistics.db is a table of metadata components (C21 `MetadataSerializer`, `ka`+);
+    /// before, one unframed record (C20 `SSTableMetadata.SSTableMetadataSerializer`, read by
+    /// C21 `LegacyMetadataSerializer`).
+    pub fn has_metadata_component_table(self) -> bool {
+        !matches!(self, Version::Ic | Version::Jb)
+    }
+
+    /// Summary.db is the off-heap layout (offsets region, LE entries; `ja`+; C20
+    /// `Descriptor.Version.offHeapSummaries`). Before, C12 `IndexSummary.IndexSummarySerializer`
+    /// wrote BE `long position, int-length key` entries.
+    pub fn has_off_heap_summary(self) -> bool {
+        !matches!(self, Version::Ic)
+    }
+
+    /// The checksum after each compressed chunk covers the compressed bytes (`jb`+; C20
+    /// `Descriptor.Version.hasPostCompressionAdlerChecksums`). Before, it is a CRC32 of the
+    /// uncompressed bytes (C20 `CompressedRandomAccessReader.decompressChunk`).
+    pub fn has_post_compression_checksums(self) -> bool {
+        !matches!(self, Version::Ic)
     }
 
     /// Statistics.db holds a SerializationHeader (3.0 and later).
@@ -297,14 +343,23 @@ impl Version {
 
     /// Statistics has the commit-log lower bound (lb, mb+).
     pub fn has_commit_log_lower_bound(self) -> bool {
-        !matches!(self, Version::Jb | Version::Ka | Version::La | Version::Ma)
+        !matches!(
+            self,
+            Version::Ic | Version::Jb | Version::Ka | Version::La | Version::Ma
+        )
     }
 
     /// Statistics has commit-log intervals (mc+).
     pub fn has_commit_log_intervals(self) -> bool {
         !matches!(
             self,
-            Version::Jb | Version::Ka | Version::La | Version::Lb | Version::Ma | Version::Mb
+            Version::Ic
+                | Version::Jb
+                | Version::Ka
+                | Version::La
+                | Version::Lb
+                | Version::Ma
+                | Version::Mb
         )
     }
 
@@ -338,7 +393,8 @@ impl Version {
     pub fn has_accurate_min_max(self) -> bool {
         !matches!(
             self,
-            Version::Jb
+            Version::Ic
+                | Version::Jb
                 | Version::Ka
                 | Version::La
                 | Version::Lb
@@ -352,7 +408,7 @@ impl Version {
     /// Summary.db carries the sampling level and the size at full sampling (ka+;
     /// C21 `IndexSummary.IndexSummarySerializer` `withSamplingLevel`).
     pub fn has_summary_sampling_level(self) -> bool {
-        !matches!(self, Version::Jb)
+        !matches!(self, Version::Ic | Version::Jb)
     }
 
     /// Index.db entries use fixed-width positions and sizes (long position, int size; before
@@ -368,7 +424,7 @@ impl Version {
 
     /// The checksum algorithm of compressed chunks and CRC.db.
     pub fn chunk_checksum(self) -> ChecksumKind {
-        if self.is_legacy_layout() {
+        if self.is_legacy_layout() && self.has_post_compression_checksums() {
             ChecksumKind::Adler32
         } else {
             ChecksumKind::Crc32
@@ -389,7 +445,7 @@ impl Version {
     /// The file name suffix of the Digest component (`Digest.sha1` in ka, holding Adler32).
     pub fn digest_component(self) -> &'static str {
         match self {
-            Version::Jb | Version::Ka => "Digest.sha1",
+            Version::Ic | Version::Jb | Version::Ka => "Digest.sha1",
             Version::La | Version::Lb => "Digest.adler32",
             _ => "Digest.crc32",
         }
@@ -398,7 +454,7 @@ impl Version {
     /// The algorithm of the whole-file digest.
     pub fn digest_checksum(self) -> DigestKind {
         match self {
-            Version::Jb => DigestKind::Sha1,
+            Version::Ic | Version::Jb => DigestKind::Sha1,
             Version::Ka | Version::La | Version::Lb => DigestKind::Adler32,
             _ => DigestKind::Crc32,
         }
@@ -465,9 +521,13 @@ fn unknown_version_reason(s: &str) -> &'static str {
             "a DataStax (DSE 6.x / DataStax Cassandra) trie-indexed version that this sstable-lake \
              does not read (it reads aa, ac, ad, ba, bb, ca and cb)"
         }
-        // 0.x wrote e*…g*, 1.0 to 1.2 h*/i* (`hb` … `ic`), 2.0.0 `ja`.
-        Some(b'e'..=b'i') | Some(b'j') if s < "jb" => {
-            "written by Cassandra 1.x or older; upgrade it with Cassandra 2.x's sstableupgrade first"
+        // 0.x wrote e*…g*, 1.0 to 1.2.4 h*/i* (`hb` … `ib`); `ic` (1.2.5+) is read.
+        Some(b'e'..=b'i') if s < "ic" => {
+            "written by Cassandra 1.2.4 or older; upgrade it with Cassandra 1.2.5+'s sstableupgrade first"
+        }
+        Some(b'j') if s == "ja" => {
+            "written by Cassandra 2.0.0, which this sstable-lake does not read; upgrade it with \
+             Cassandra 2.x's sstableupgrade first"
         }
         _ => "not a format this version of sstable-lake knows",
     }
@@ -489,10 +549,16 @@ mod tests {
         for v in Version::ALL {
             assert_eq!(v.as_str().parse::<Version>().unwrap(), v);
         }
+        assert_eq!("ic".parse::<Version>().unwrap(), Version::Ic);
         assert!(matches!(
-            "ic".parse::<Version>(),
+            "ib".parse::<Version>(),
             Err(Error::UnsupportedVersion { .. })
         ));
+        assert!(Version::Ic.has_row_size_and_column_count());
+        assert!(!Version::Jb.has_row_size_and_column_count());
+        assert!(!Version::Ic.has_off_heap_summary());
+        assert_eq!(Version::Ic.chunk_checksum(), ChecksumKind::Crc32);
+        assert_eq!(Version::Ic.digest_checksum(), DigestKind::Sha1);
         assert!(matches!(
             "zz".parse::<Version>(),
             Err(Error::UnsupportedVersion { .. })
@@ -686,9 +752,10 @@ mod tests {
             );
         }
         assert!(reason("ab").contains("pre-GA DSE 6.8"));
-        for s in ["hb", "ia", "ic", "ja"] {
-            assert!(reason(s).contains("Cassandra 1.x"), "{s}");
+        for s in ["hb", "ia", "ib"] {
+            assert!(reason(s).contains("Cassandra 1.2.4 or older"), "{s}");
         }
+        assert!(reason("ja").contains("Cassandra 2.0.0"));
         for s in ["db", "ob", "zz"] {
             assert!(reason(s).contains("not a format"), "{s}");
         }

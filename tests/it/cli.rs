@@ -287,6 +287,101 @@ fn wrong_schema_is_a_clear_error() {
     assert_clean_error(&o, &["--schema"]);
 }
 
+/// Issue 11 item 4: a 2.x set read with a schema that lacks its clustering column used to
+/// give 0 rows, exit 0, and pass `inspect --verify`. Now both fail, naming Data.db and a byte.
+#[test]
+fn legacy_schema_lacking_a_clustering_column_is_an_error_not_zero_rows() {
+    let Some(root) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.cql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE legacy_tables.legacy_ka_clust (pk text PRIMARY KEY, val text);",
+    )
+    .unwrap();
+    let data = root.join(
+        "cassandra/legacy-sstables/ka/legacy_tables/legacy_ka_clust/legacy_tables-legacy_ka_clust-ka-1-Data.db",
+    );
+    let data = data.to_str().unwrap();
+    let o = run(&["dump", "--schema", schema.to_str().unwrap(), data]);
+    assert_clean_error(&o, &["Data.db", "byte", "does not fit the schema"]);
+    assert!(stdout(&o).is_empty(), "no rows before the error");
+    let o = run(&[
+        "inspect",
+        "--verify",
+        "--schema",
+        schema.to_str().unwrap(),
+        data,
+    ]);
+    assert_clean_error(&o, &["Data.db", "does not fit the schema"]);
+}
+
+/// Quirk (issue 14): a CRC.db with one extra checksum of zero bytes (Cassandra's
+/// `ChecksummedSequentialWriter.flushData` on the final, empty flush) is read: `dump` gives the
+/// rows of the clean set and `inspect --verify` passes with a warning naming CRC.db and the
+/// byte offset. (The library test `writer::crc_db_with_an_extra_empty_checksum_...` makes
+/// the same bytes with the project's writer.)
+#[test]
+fn crc_db_extra_empty_checksum_is_a_warning_not_a_failure() {
+    let Some(root) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.cql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE \"Keyspace1\".\"Standard1\" (key blob, column1 blob, value blob, \
+         PRIMARY KEY (key, column1)) WITH COMPACT STORAGE;",
+    )
+    .unwrap();
+    let set = "cassandra/legacy-sstables/jb/Keyspace1/Keyspace1-Standard1-jb-0-Data.db";
+    let clean = run(&[
+        "dump",
+        "--schema",
+        schema.to_str().unwrap(),
+        root.join(set).to_str().unwrap(),
+    ]);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    let data = copy_set(&root.join(set), tmp.path());
+    let crc = data.with_file_name("Keyspace1-Standard1-jb-0-CRC.db");
+    let mut bytes = std::fs::read(&crc).unwrap();
+    let at = bytes.len();
+    bytes.extend_from_slice(&[0, 0, 0, 0]); // CRC32 of zero bytes (jb's CRC.db is CRC32)
+    std::fs::write(&crc, &bytes).unwrap();
+    let o = run(&[
+        "dump",
+        "--schema",
+        schema.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&clean));
+    let o = run(&[
+        "inspect",
+        "--verify",
+        "--schema",
+        schema.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let w: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(w.len(), 1, "{err}");
+    assert!(
+        w[0].contains("CRC.db") && w[0].contains(&format!("byte {at}")),
+        "{err}"
+    );
+    // Any other extra value is damage.
+    let n = bytes.len();
+    bytes[n - 1] = 9;
+    std::fs::write(&crc, &bytes).unwrap();
+    let o = run(&[
+        "dump",
+        "--schema",
+        schema.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert_clean_error(&o, &["CRC.db"]);
+}
+
 #[test]
 fn nothing_found_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -393,3 +393,112 @@ fn legacy_sets_give_the_expected_rows() {
     );
     assert!(failed.is_empty(), "{} legacy sets failed", failed.len());
 }
+
+/// The one Cassandra 1.2 (`ic`) set of the corpus (`invalid-legacy-sstables`, written by
+/// Cassandra 1.2 for `ScrubTest`; "invalid" only because Cassandra 3.0+ refuses versions
+/// before `ma`'s upgrade path): a Thrift `Standard1` column family (BytesType comparator and
+/// values), ten partitions `key0`..`key9`, each one column named and valued like its key.
+/// Data.db carries the 1.2 partition header (data size, atom count, no end marker), and
+/// Statistics.db, Summary.db and Index.db their 1.2 layouts; all parse and agree.
+#[test]
+fn ic_standard1_gives_its_rows_and_its_metadata_parses() {
+    let Some(root) = common::corpus_root() else {
+        return;
+    };
+    let base = "cassandra/invalid-legacy-sstables/Keyspace1/Standard1/Keyspace1-Standard1-ic-0-";
+    let cql = "CREATE TABLE \"Keyspace1\".\"Standard1\" (key blob, column1 blob, value blob, \
+               PRIMARY KEY (key, column1)) WITH COMPACT STORAGE";
+    let rows = decode_set(&root, &format!("{base}Data.db"), cql, Version::Ic).unwrap();
+    let got: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            (s("key"), s("column1"), s("value"))
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = (0..10)
+        .map(|i| {
+            let h = hex(format!("key{i}").as_bytes());
+            (h.clone(), h.clone(), h)
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let stats = sstable_format::statistics::Statistics::parse(
+        &read(&root.join(format!("{base}Statistics.db"))),
+        Version::Ic,
+    )
+    .unwrap();
+    assert_eq!(
+        stats.validation.as_ref().unwrap().partitioner_name(),
+        "ByteOrderedPartitioner"
+    );
+    // 1.2 records no fp chance (C20 `NO_BLOOM_FLITER_FP_CHANCE`) and no max deletion time.
+    assert_eq!(stats.validation.unwrap().bloom_filter_fp_chance, -1.0);
+    let st = stats.stats.unwrap();
+    assert_eq!(st.partition_sizes.count(), 10);
+    assert_eq!((st.min_timestamp, st.max_timestamp), (0, 0));
+    assert_eq!(st.max_local_deletion_time, None);
+
+    let summary_bytes = read(&root.join(format!("{base}Summary.db")));
+    let summary = sstable_format::summary::Summary::parse(&summary_bytes, Version::Ic).unwrap();
+    assert_eq!(summary.min_index_interval(), 128);
+    assert_eq!(summary.entries().len(), 1);
+    assert_eq!(summary.entries()[0].key, b"key0");
+    assert_eq!(
+        (summary.first_key(), summary.last_key()),
+        (&b"key0"[..], &b"key9"[..])
+    );
+
+    let index_bytes = read(&root.join(format!("{base}Index.db")));
+    let entries: Vec<_> = sstable_format::index::Index::parse_entries(&index_bytes, Version::Ic)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(entries.len(), 10);
+    // Each partition: key (6) + data size (8) + 39 bytes of data = 53.
+    assert_eq!(entries[1].data_offset, DataOffset(53));
+}
+
+/// `ic` partition headers are checked against what follows: a data size that does not end
+/// where the announced atoms end, or an atom count larger than the atoms, is an error naming
+/// Data.db and the offset, never a misread row.
+#[test]
+fn ic_partition_with_a_wrong_size_or_count_is_an_error() {
+    let Some(root) = common::corpus_root() else {
+        return;
+    };
+    let path = root.join(
+        "cassandra/invalid-legacy-sstables/Keyspace1/Standard1/Keyspace1-Standard1-ic-0-Data.db",
+    );
+    let data = read(&path);
+    let schema = Schema::parse(
+        "CREATE TABLE ks.t (key blob, column1 blob, value blob, PRIMARY KEY (key, column1)) \
+         WITH COMPACT STORAGE",
+    )
+    .unwrap();
+    let layout = LegacyLayout::from_schema(&schema.tables[0], Version::Ic).unwrap();
+    let drain = |bytes: &[u8]| -> Result<usize, sstable_format::Error> {
+        let src = UncompressedSource::new(bytes, None, Version::Ic, DataOffset(0), None)?;
+        let mut r = LegacyReader::new(src, layout.clone());
+        let mut n = 0;
+        while r.next_partition()?.is_some() {
+            while r.next_unfiltered()?.is_some() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    };
+    assert_eq!(drain(&data).unwrap(), 10);
+    // Data size of the first partition (offset 6) one byte too long.
+    let mut bad = data.clone();
+    bad[13] += 1;
+    let e = drain(&bad).unwrap_err();
+    assert_eq!(e.component(), Some(sstable_format::Component::Data), "{e}");
+    assert!(e.to_string().contains("data size"), "{e}");
+    // Atom count of the first partition (offset 26) says 2.
+    let mut bad = data;
+    bad[29] = 2;
+    let e = drain(&bad).unwrap_err();
+    assert_eq!(e.component(), Some(sstable_format::Component::Data), "{e}");
+}

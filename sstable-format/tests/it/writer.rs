@@ -810,3 +810,42 @@ fn streaming_writer_matches_write_sstable() {
         }
     }
 }
+
+/// Quirk: a CRC.db with one checksum more than the slices of Data.db need, the extra one the
+/// checksum of zero bytes (Cassandra's `ChecksummedSequentialWriter.flushData` appends one on
+/// the final flush of an empty buffer). The project's writer makes the set; the extra
+/// checksum is appended to its CRC.db as that writer does (a CRC32 `0x00000000` for `nb`).
+/// The rows read are those of the clean set, and verification reports the quirk at its
+/// offset; an extra checksum of any other value stays an error.
+#[test]
+fn crc_db_with_an_extra_empty_checksum_reads_the_same_rows_and_is_a_quirk() {
+    let (table, parts) = sample();
+    let expected = render_model(&table, &parts);
+    let version = Version::Nb;
+    let opts = WriterOptions {
+        version,
+        compression: Compression::None,
+        ..WriterOptions::nb(3)
+    };
+    let mut files = write_sstable(&table, &parts, &opts).unwrap();
+    let crc_name = format!("{version}-3-big-CRC.db");
+    let clean_len = files[&crc_name].len() as u64;
+    files
+        .get_mut(&crc_name)
+        .unwrap()
+        .extend_from_slice(&crc32fast::hash(&[]).to_be_bytes());
+    assert_eq!(render_read(&files, version, 3), expected);
+    let data = &files[&format!("{version}-3-big-Data.db")];
+    let crc = CrcDb::parse(&files[&crc_name]).unwrap();
+    let report = verify_uncompressed(data, &crc, version).unwrap();
+    assert_eq!(report.quirks.len(), 1, "{report:?}");
+    assert_eq!(report.quirks[0].component, sstable_format::Component::Crc);
+    assert_eq!(report.quirks[0].offset, clean_len);
+    // Damage of the same length is not the quirk.
+    let mut bad = files[&crc_name].clone();
+    let n = bad.len();
+    bad[n - 1] = 7;
+    let crc = CrcDb::parse(&bad).unwrap();
+    assert!(verify_uncompressed(data, &crc, version).is_err());
+    assert!(UncompressedSource::new(data, Some(&crc), version, DataOffset(0), None).is_err());
+}
