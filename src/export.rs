@@ -871,6 +871,9 @@ fn segment(s: &str) -> String {
 /// Stored bytes per split that `--threads` aims for when `--splits` is not given.
 const AUTO_SPLIT_BYTES: u64 = 128 << 20;
 
+/// Below this many stored bytes per split, a table is not split to use more threads.
+const MIN_SPLIT_BYTES: u64 = 4 << 20;
+
 /// What one split (or the whole table) gave.
 #[derive(Debug)]
 struct SplitOutcome {
@@ -1018,7 +1021,9 @@ fn run_splits(
 }
 
 /// Splits when not sharded: `--splits`, else one per [`AUTO_SPLIT_BYTES`] of stored bytes, at
-/// most 4 per thread; 1 with one thread.
+/// least one per thread as long as each gets [`MIN_SPLIT_BYTES`] (small and medium tables use
+/// every core too: a split costs a look-up in the partition index), at most 4 per thread; 1
+/// with one thread.
 fn auto_splits(plan: &ExportPlan, stored: u64) -> usize {
     if let Some(n) = plan.splits {
         return n;
@@ -1027,7 +1032,12 @@ fn auto_splits(plan: &ExportPlan, stored: u64) -> usize {
         return 1;
     }
     let by_size = usize::try_from(stored.div_ceil(AUTO_SPLIT_BYTES)).unwrap_or(usize::MAX);
-    by_size.clamp(1, plan.threads.saturating_mul(4))
+    let per_thread = usize::try_from(stored / MIN_SPLIT_BYTES)
+        .unwrap_or(usize::MAX)
+        .min(plan.threads);
+    by_size
+        .max(per_thread)
+        .clamp(1, plan.threads.saturating_mul(4))
 }
 
 /// FNV-1a: a hash that stays the same across builds and machines.
@@ -1667,5 +1677,42 @@ impl RunReport {
             mib(self.bytes_read) / secs,
             self.rows as f64 / secs
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> ExportPlan {
+        let mut all = vec!["sstable-lake", "export", "x", "--out", "d"];
+        all.extend_from_slice(args);
+        match crate::cli::Cli::try_parse_from(all)
+            .unwrap()
+            .into_plan(0)
+            .unwrap()
+        {
+            crate::cli::Plan::Export(p) => *p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn small_and_medium_tables_split_over_every_thread() {
+        let two = plan(&["--threads", "2"]);
+        // A tiny table is not worth a split; from 2 x 4 MiB on, each thread gets one.
+        assert_eq!(auto_splits(&two, 100 << 10), 1);
+        assert_eq!(auto_splits(&two, 6 << 20), 1);
+        assert_eq!(auto_splits(&two, 66_000_000), 2);
+        // Big tables: one split per 128 MiB, at most 4 per thread.
+        assert_eq!(auto_splits(&two, 300 << 20), 3);
+        assert_eq!(auto_splits(&two, 10 << 30), 8);
+        assert_eq!(auto_splits(&plan(&["--threads", "1"]), 10 << 30), 1);
+        assert_eq!(
+            auto_splits(&plan(&["--threads", "2", "--splits", "5"]), 1),
+            5
+        );
     }
 }
