@@ -366,8 +366,13 @@ pub fn split_bytes(opened: &[OpenedSet], ranges: Option<&[ByteRange]>) -> u64 {
 /// Stored bytes per split that `--threads` aims for when `--splits` is not given.
 pub const AUTO_SPLIT_BYTES: u64 = 128 << 20;
 
+/// Below this many stored bytes per split, a table is not split to use more threads.
+pub const MIN_SPLIT_BYTES: u64 = 4 << 20;
+
 /// Splits when not sharded: `splits` (`--splits`) when given, else one per
-/// [`AUTO_SPLIT_BYTES`] of `stored` bytes, at most 4 per thread; 1 with one thread.
+/// [`AUTO_SPLIT_BYTES`] of `stored` bytes, and at least one per thread as long as each gets
+/// [`MIN_SPLIT_BYTES`] (small and medium tables use every core too: a split costs a look-up in
+/// the partition index), at most 4 per thread; 1 with one thread.
 pub fn auto_splits(splits: Option<usize>, threads: usize, stored: u64) -> usize {
     if let Some(n) = splits {
         return n;
@@ -376,7 +381,10 @@ pub fn auto_splits(splits: Option<usize>, threads: usize, stored: u64) -> usize 
         return 1;
     }
     let by_size = usize::try_from(stored.div_ceil(AUTO_SPLIT_BYTES)).unwrap_or(usize::MAX);
-    by_size.clamp(1, threads.saturating_mul(4))
+    let per_thread = usize::try_from(stored / MIN_SPLIT_BYTES)
+        .unwrap_or(usize::MAX)
+        .min(threads);
+    by_size.max(per_thread).clamp(1, threads.saturating_mul(4))
 }
 
 /// The splits a run of a table reads: of `n_splits` splits, this `shard`'s share (or all),
@@ -408,4 +416,22 @@ pub fn split_work(
             .sum()
     });
     Ok((work, estimated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_medium_tables_split_over_every_thread() {
+        // A tiny table is not worth a split; from 2 x 4 MiB on, each thread gets one.
+        assert_eq!(auto_splits(None, 2, 100 << 10), 1);
+        assert_eq!(auto_splits(None, 2, 6 << 20), 1);
+        assert_eq!(auto_splits(None, 2, 66_000_000), 2);
+        // Big tables: one split per 128 MiB, at most 4 per thread.
+        assert_eq!(auto_splits(None, 2, 300 << 20), 3);
+        assert_eq!(auto_splits(None, 2, 10 << 30), 8);
+        assert_eq!(auto_splits(None, 1, 10 << 30), 1);
+        assert_eq!(auto_splits(Some(5), 2, 1), 5);
+    }
 }

@@ -8,9 +8,17 @@
 //! `db/DeletionTime.supersedes` and `db/context/CounterContext.merge`.
 //!
 //! The merged stream is itself a [`PartitionReader`], so the consumers of a single SSTable
-//! (JSON, Arrow) read merged data unchanged. Range tombstones are applied during the merge:
-//! each source's open range deletion is tracked from its markers, and the strongest one open
-//! at a row is folded into that row's deletion, so the merged stream carries no markers.
+//! (JSON, Arrow) read merged data unchanged.
+//!
+//! A partition that only one source holds (disjoint SSTables, or a partition one replica alone
+//! has) passes through without a copy: its rows and range-tombstone markers are the source's
+//! own, borrowed from its reader, only their column indices mapped onto the output. A
+//! partition of several sources is merged: each source's next row is copied once (its head:
+//! the readers' buffers move on), rows at one clustering position are reconciled by reference,
+//! and the output row borrows the winning cells from the heads (only merged counter values are
+//! new bytes). In those partitions range tombstones are applied during the merge: each
+//! source's open range deletion is tracked from its markers, and the strongest one open at a
+//! row is folded into that row's deletion, so a merged partition carries no markers.
 //! Memory: one decoded chunk per source (the readers) plus one row per source (the heads).
 //!
 //! Cells are addressed by the *output* column index space (the table's columns), so SSTables
@@ -100,22 +108,6 @@ impl OwnedCell {
         self.value.extend_from_slice(c.value);
     }
 
-    fn copy_from(&mut self, o: &OwnedCell) {
-        self.column = o.column;
-        self.timestamp = o.timestamp;
-        self.kind = o.kind;
-        match (&o.path, &mut self.path) {
-            (Some(p), Some(own)) => {
-                own.clear();
-                own.extend_from_slice(p);
-            }
-            (Some(p), None) => self.path = Some(p.clone()),
-            (None, _) => self.path = None,
-        }
-        self.value.clear();
-        self.value.extend_from_slice(&o.value);
-    }
-
     fn as_cell(&self) -> Cell<'_> {
         Cell {
             column: self.column,
@@ -188,20 +180,6 @@ impl OwnedRow {
         self.complex_deletions.sort_by_key(|(c, _)| *c);
     }
 
-    fn as_row(&self) -> Row<'_> {
-        Row {
-            is_static: self.is_static,
-            clustering: self.clustering.iter().map(|v| v.as_deref()).collect(),
-            liveness: self.liveness.unwrap_or(LivenessInfo::EMPTY),
-            deletion: self.deletion,
-            deletion_is_shadowable: self.deletion_is_shadowable,
-            scylla_shadowable_deletion: self.scylla_shadowable_deletion,
-            complex_deletions: self.complex_deletions.clone(),
-            cells: self.cells().iter().map(OwnedCell::as_cell).collect(),
-            offset: DataOffset(0),
-        }
-    }
-
     fn clustering_refs(&self) -> Vec<Option<&[u8]>> {
         self.clustering.iter().map(|v| v.as_deref()).collect()
     }
@@ -221,13 +199,41 @@ enum Head {
 struct Source<'r> {
     reader: Box<dyn PartitionReader + 'r>,
     map: ColumnMap,
-    /// The source's next partition: (token, key, deletion).
-    next: Option<(Token, Vec<u8>, DeletionTime)>,
+    /// Whether `map` sends every static / regular column to the same index.
+    identity: (bool, bool),
+    /// Whether the source has a next partition: its token, deletion and key (`next_key`).
+    next: Option<(Token, DeletionTime)>,
+    next_key: Vec<u8>,
     /// Whether it takes part in the current partition.
     active: bool,
     head: Option<Head>,
     spare: OwnedRow,
     open: Option<DeletionTime>,
+}
+
+/// A reconciled cell of the output row: a cell of a member's head (source, index in its
+/// cells), or a merged counter value (`bytes` of [`Merger::counters`]) on top of such a cell.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Cell(usize, usize),
+    Counter {
+        base: (usize, usize),
+        timestamp: i64,
+        bytes: (usize, usize),
+    },
+}
+
+/// The row-level parts of the output row; its clustering is that of the first member's head,
+/// its cells [`Merger::picks`].
+#[derive(Debug, Default, Clone)]
+struct OutRow {
+    first: usize,
+    is_static: bool,
+    liveness: Option<LivenessInfo>,
+    deletion: DeletionTime,
+    deletion_is_shadowable: bool,
+    scylla_shadowable_deletion: Option<DeletionTime>,
+    complex_deletions: Vec<(u32, DeletionTime)>,
 }
 
 /// The k-way merge of several SSTables' partitions and rows. Implements [`PartitionReader`].
@@ -238,8 +244,17 @@ pub struct Merger<'r> {
     /// Output columns' types (for cell paths and counters).
     column_types: Vec<CqlType>,
     key: Vec<u8>,
-    out: OwnedRow,
-    scratch: Vec<u8>,
+    /// The current partition's only source, whose rows pass through unchanged.
+    single: Option<usize>,
+    /// Sources whose heads make up the row last returned: they move on at the next call.
+    pending: Vec<usize>,
+    members: Vec<usize>,
+    out: OutRow,
+    picks: Vec<Pick>,
+    /// Merged counter values of the current row.
+    counters: Vec<u8>,
+    /// Per member, its next cell during a row merge.
+    cursors: Vec<usize>,
     in_partition: bool,
     stats: MergeStats,
     started: bool,
@@ -317,6 +332,85 @@ fn regular_wins(a: &OwnedCell, b: &OwnedCell) -> bool {
     a.value >= b.value
 }
 
+/// Whether `map` sends column `i` to `i` for every column.
+fn is_identity(map: &[Option<u32>]) -> bool {
+    map.iter()
+        .enumerate()
+        .all(|(i, m)| *m == u32::try_from(i).ok())
+}
+
+/// Maps a passed-through row's columns onto the output: cells and complex deletions of dropped
+/// columns are left out, and they are ordered by output column (a stable sort keeps each
+/// column's path order).
+fn map_row(row: &mut Row<'_>, map: &[Option<u32>]) {
+    row.cells.retain_mut(|c| match map.get(c.column as usize) {
+        Some(Some(out)) => {
+            c.column = *out;
+            true
+        }
+        _ => false,
+    });
+    if row
+        .cells
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if a.column > b.column))
+    {
+        row.cells.sort_by_key(|c| c.column);
+    }
+    row.complex_deletions
+        .retain_mut(|(c, _)| match map.get(*c as usize) {
+            Some(Some(out)) => {
+                *c = *out;
+                true
+            }
+            _ => false,
+        });
+    row.complex_deletions.sort_by_key(|(c, _)| *c);
+}
+
+/// Counts what a row read from a source holds, for [`MergeStats`].
+fn count_row(stats: &mut MergeStats, row: &Row<'_>) {
+    stats.rows_read += 1;
+    if !row.deletion.is_live() {
+        stats.tombstones += 1;
+    }
+    stats.tombstones += row.complex_deletions.len() as u64;
+    stats.tombstones += row
+        .cells
+        .iter()
+        .filter(|c| matches!(c.kind, CellKind::Tombstone { .. }))
+        .count() as u64;
+}
+
+/// The cell `idx` of source `src`'s head row.
+fn head_cell<'a>(sources: &'a [Source<'_>], (src, idx): (usize, usize)) -> Option<&'a OwnedCell> {
+    match sources.get(src)?.head.as_ref()? {
+        Head::Row(r) => r.cells().get(idx),
+        Head::Marker { .. } => None,
+    }
+}
+
+/// Orders two cells of one row by (column, path), paths in their column type's order.
+fn cell_position(column_types: &[CqlType], a: &OwnedCell, b: &OwnedCell) -> Ordering {
+    a.column
+        .cmp(&b.column)
+        .then_with(|| match (&a.path, &b.path) {
+            (Some(pa), Some(pb)) => path_order(column_types, a.column, pa, pb),
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+        })
+}
+
+fn path_order(column_types: &[CqlType], column: u32, a: &[u8], b: &[u8]) -> Ordering {
+    match column_types.get(column as usize).map(CqlType::unreversed) {
+        Some(CqlType::List { .. }) => compare_values(&CqlType::TimeUuid, a, b),
+        Some(CqlType::Set { element, .. }) => compare_values(element, a, b),
+        Some(CqlType::Map { key, .. }) => compare_values(key, a, b),
+        _ => a.cmp(b),
+    }
+}
+
 impl<'r> Merger<'r> {
     /// A merge over `sources` (each a reader and the map of its columns onto the output),
     /// all of one table. `clustering` holds the clustering types (`Reversed` for DESC);
@@ -332,8 +426,10 @@ impl<'r> Merger<'r> {
                 .into_iter()
                 .map(|(reader, map)| Source {
                     reader,
+                    identity: (is_identity(&map.statics), is_identity(&map.regulars)),
                     map,
                     next: None,
+                    next_key: Vec::new(),
                     active: false,
                     head: None,
                     spare: OwnedRow::default(),
@@ -344,8 +440,13 @@ impl<'r> Merger<'r> {
             clustering: ClusteringComparator::new(clustering),
             column_types,
             key: Vec::new(),
-            out: OwnedRow::default(),
-            scratch: Vec::new(),
+            single: None,
+            pending: Vec::new(),
+            members: Vec::new(),
+            out: OutRow::default(),
+            picks: Vec::new(),
+            counters: Vec::new(),
+            cursors: Vec::new(),
             in_partition: false,
             stats: MergeStats::default(),
             started: false,
@@ -368,13 +469,16 @@ impl<'r> Merger<'r> {
                 if !p.deletion.is_live() {
                     stats.tombstones += 1;
                 }
-                Some((partitioner.token(p.key), p.key.to_vec(), p.deletion))
+                src.next_key.clear();
+                src.next_key.extend_from_slice(p.key);
+                Some((partitioner.token(p.key), p.deletion))
             }
             None => None,
         };
         Ok(())
     }
 
+    /// Reads source `i`'s next row or marker into its head (a copy: the reader moves on).
     fn advance(&mut self, i: usize) -> Result<()> {
         let Some(src) = self.sources.get_mut(i) else {
             return Ok(());
@@ -389,16 +493,7 @@ impl<'r> Merger<'r> {
                 None
             }
             Some(Unfiltered::Row(row)) => {
-                self.stats.rows_read += 1;
-                if !row.deletion.is_live() {
-                    self.stats.tombstones += 1;
-                }
-                self.stats.tombstones += row.complex_deletions.len() as u64;
-                self.stats.tombstones += row
-                    .cells
-                    .iter()
-                    .filter(|c| matches!(c.kind, CellKind::Tombstone { .. }))
-                    .count() as u64;
+                count_row(&mut self.stats, &row);
                 let map = if row.is_static {
                     &src.map.statics
                 } else {
@@ -469,50 +564,46 @@ impl<'r> Merger<'r> {
         }
     }
 
-    fn path_order(&self, column: u32, a: &[u8], b: &[u8]) -> Ordering {
-        match self
-            .column_types
-            .get(column as usize)
-            .map(CqlType::unreversed)
-        {
-            Some(CqlType::List { .. }) => compare_values(&CqlType::TimeUuid, a, b),
-            Some(CqlType::Set { element, .. }) => compare_values(element, a, b),
-            Some(CqlType::Map { key, .. }) => compare_values(key, a, b),
-            _ => a.cmp(b),
-        }
-    }
-
-    fn is_counter(&self, column: u32) -> bool {
-        self.column_types
-            .get(column as usize)
-            .is_some_and(CqlType::is_counter)
-    }
-
-    /// Merges the rows of `members` (sources whose head is a row at the same position) into
-    /// `self.out`.
-    fn merge_rows(&mut self, members: &[usize]) -> Result<()> {
-        let mut out = std::mem::take(&mut self.out);
-        out.len = 0;
+    /// Merges the rows of `self.members` (sources whose head is a row at the same position)
+    /// into `self.out` and `self.picks`: row-level parts reconciled, and per (column, path) the
+    /// winning version, found by comparing the heads' cells in place. Nothing is copied but
+    /// merged counter values.
+    fn merge_rows(&mut self) -> Result<()> {
+        let Merger {
+            sources,
+            column_types,
+            members,
+            out,
+            picks,
+            counters,
+            cursors,
+            stats,
+            ..
+        } = self;
+        let sources: &[Source<'_>] = sources;
+        let column_types: &[CqlType] = column_types;
         out.complex_deletions.clear();
+        picks.clear();
+        counters.clear();
         let mut first = true;
-        for &i in members {
+        for &i in members.iter() {
             let Some(Source {
                 head: Some(Head::Row(row)),
                 ..
-            }) = self.sources.get(i)
+            }) = sources.get(i)
             else {
                 continue;
             };
             if first {
+                out.first = i;
                 out.is_static = row.is_static;
-                out.clustering.clone_from(&row.clustering);
                 out.liveness = row.liveness;
                 out.deletion = row.deletion;
                 out.deletion_is_shadowable = row.deletion_is_shadowable;
                 out.scylla_shadowable_deletion = row.scylla_shadowable_deletion;
                 first = false;
             } else {
-                self.stats.rows_superseded += 1;
+                stats.rows_superseded += 1;
                 let (a, b) = (
                     out.liveness.unwrap_or(LivenessInfo::EMPTY),
                     row.liveness.unwrap_or(LivenessInfo::EMPTY),
@@ -541,115 +632,191 @@ impl<'r> Merger<'r> {
         }
         out.complex_deletions.sort_by_key(|(c, _)| *c);
         // Cells: a k-way merge by (column, path) of the members' cell lists.
-        let mut idx: Vec<usize> = vec![0; members.len()];
+        cursors.clear();
+        cursors.resize(members.len(), 0);
         loop {
             // The smallest (column, path) among the members' next cells.
-            let mut best: Option<(usize, &OwnedCell)> = None;
-            for (m, &i) in members.iter().enumerate() {
-                let Some(Source {
-                    head: Some(Head::Row(row)),
-                    ..
-                }) = self.sources.get(i)
-                else {
+            let mut best: Option<&OwnedCell> = None;
+            for (&i, &at) in members.iter().zip(cursors.iter()) {
+                let Some(c) = head_cell(sources, (i, at)) else {
                     continue;
                 };
-                let Some(c) = row.cells().get(idx.get(m).copied().unwrap_or(usize::MAX)) else {
-                    continue;
-                };
-                let better = match best {
-                    None => true,
-                    Some((_, b)) => self.cell_position(c, b) == Ordering::Less,
-                };
-                if better {
-                    best = Some((m, c));
+                if best.is_none_or(|b| cell_position(column_types, c, b) == Ordering::Less) {
+                    best = Some(c);
                 }
             }
-            let Some((_, pick)) = best else {
+            let Some(position) = best else {
                 break;
             };
-            // Reconcile every member's version at that position.
-            let mut winner: Option<OwnedCell> = None;
-            let position = pick.clone();
-            for (m, &i) in members.iter().enumerate() {
-                let Some(Source {
-                    head: Some(Head::Row(row)),
-                    ..
-                }) = self.sources.get(i)
-                else {
+            // Reconcile every member's version at that position, by reference.
+            let mut winner: Option<Pick> = None;
+            for (&i, at) in members.iter().zip(cursors.iter_mut()) {
+                let Some(c) = head_cell(sources, (i, *at)) else {
                     continue;
                 };
-                let Some(slot) = idx.get_mut(m) else { continue };
-                let Some(c) = row.cells().get(*slot) else {
-                    continue;
-                };
-                if self.cell_position(c, &position) != Ordering::Equal {
+                if cell_position(column_types, c, position) != Ordering::Equal {
                     continue;
                 }
-                *slot += 1;
+                let this = Pick::Cell(i, *at);
+                *at += 1;
                 winner = Some(match winner {
-                    None => c.clone(),
+                    None => this,
                     Some(w) => {
-                        self.stats.cells_superseded += 1;
-                        let counter = self.is_counter(w.column);
-                        reconcile(counter, w, c, &mut self.scratch)?
+                        stats.cells_superseded += 1;
+                        let counter = column_types
+                            .get(c.column as usize)
+                            .is_some_and(CqlType::is_counter);
+                        reconcile(counter, sources, counters, w, (i, *at - 1))?
                     }
                 });
             }
             if let Some(w) = winner {
-                out.push_with(|o| o.copy_from(&w));
+                picks.push(w);
             }
         }
-        self.out = out;
         Ok(())
     }
 
-    fn cell_position(&self, a: &OwnedCell, b: &OwnedCell) -> Ordering {
-        a.column
-            .cmp(&b.column)
-            .then_with(|| match (&a.path, &b.path) {
-                (Some(pa), Some(pb)) => self.path_order(a.column, pa, pb),
-                (None, None) => Ordering::Equal,
-                (None, Some(_)) => Ordering::Less,
-                (Some(_), None) => Ordering::Greater,
+    /// The output row of the last [`Merger::merge_rows`], borrowing the members' heads.
+    fn out_row(&self) -> Row<'_> {
+        let cell = |at: (usize, usize)| head_cell(&self.sources, at).map(OwnedCell::as_cell);
+        let cells = self
+            .picks
+            .iter()
+            .filter_map(|p| match *p {
+                Pick::Cell(src, idx) => cell((src, idx)),
+                Pick::Counter {
+                    base,
+                    timestamp,
+                    bytes: (start, end),
+                } => cell(base).map(|c| Cell {
+                    timestamp,
+                    value: self.counters.get(start..end).unwrap_or_default(),
+                    ..c
+                }),
             })
+            .collect();
+        let clustering = match self
+            .sources
+            .get(self.out.first)
+            .and_then(|s| s.head.as_ref())
+        {
+            Some(Head::Row(r)) => r.clustering_refs(),
+            _ => Vec::new(),
+        };
+        Row {
+            is_static: self.out.is_static,
+            clustering,
+            liveness: self.out.liveness.unwrap_or(LivenessInfo::EMPTY),
+            deletion: self.out.deletion,
+            deletion_is_shadowable: self.out.deletion_is_shadowable,
+            scylla_shadowable_deletion: self.out.scylla_shadowable_deletion,
+            complex_deletions: self.out.complex_deletions.clone(),
+            cells,
+            offset: DataOffset(0),
+        }
+    }
+
+    /// The next row of a partition that only source `i` holds, passed through: its column
+    /// indices mapped onto the output, markers unchanged.
+    fn pass_through(&mut self, i: usize) -> Result<Option<Unfiltered<'_>>> {
+        let Some(Source {
+            reader,
+            map,
+            identity,
+            ..
+        }) = self.sources.get_mut(i)
+        else {
+            return Ok(None);
+        };
+        let stats = &mut self.stats;
+        match reader.next_unfiltered()? {
+            None => {
+                self.in_partition = false;
+                Ok(None)
+            }
+            Some(Unfiltered::Row(mut row)) => {
+                count_row(stats, &row);
+                let (map, identity) = if row.is_static {
+                    (&map.statics, identity.0)
+                } else {
+                    (&map.regulars, identity.1)
+                };
+                if !identity {
+                    map_row(&mut row, map);
+                }
+                Ok(Some(Unfiltered::Row(row)))
+            }
+            Some(Unfiltered::Marker(m)) => {
+                stats.tombstones += 1;
+                Ok(Some(Unfiltered::Marker(m)))
+            }
+        }
     }
 }
 
-/// Reconciles two versions of one cell (`Cells.reconcile`).
+/// Reconciles the version so far `w` with the cell `b` (source, index) of the same (column,
+/// path) (`Cells.reconcile`), by reference: the result is one of the two cells, or for two
+/// live counters a merged value appended to `counters`.
 fn reconcile(
     counter: bool,
-    a: OwnedCell,
-    b: &OwnedCell,
-    scratch: &mut Vec<u8>,
-) -> Result<OwnedCell> {
-    let tomb = |c: &OwnedCell| matches!(c.kind(), CellKind::Tombstone { .. });
-    if counter {
-        // `Cells.resolveCounter`: a tombstone always wins; two live counters merge shard by
-        // shard, keeping the later timestamp.
-        return Ok(match (tomb(&a), tomb(b)) {
-            (true, true) => {
-                if b.timestamp > a.timestamp {
-                    b.clone()
-                } else {
-                    a
-                }
-            }
-            (true, false) => a,
-            (false, true) => b.clone(),
-            (false, false) => {
-                let merged =
-                    CounterContext::parse(&a.value)?.merge(&CounterContext::parse(&b.value)?);
-                scratch.clear();
-                merged.write(scratch);
-                let mut c = a;
-                c.timestamp = c.timestamp.max(b.timestamp);
-                c.value.clear();
-                c.value.extend_from_slice(scratch);
-                c
-            }
+    sources: &[Source<'_>],
+    counters: &mut Vec<u8>,
+    w: Pick,
+    b: (usize, usize),
+) -> Result<Pick> {
+    let base = match w {
+        Pick::Cell(s, i) => (s, i),
+        Pick::Counter { base, .. } => base,
+    };
+    let (Some(a_cell), Some(b_cell)) = (head_cell(sources, base), head_cell(sources, b)) else {
+        return Ok(w);
+    };
+    if !counter {
+        // Only counters merge values: a regular winner is always a head's cell.
+        return Ok(if regular_wins(a_cell, b_cell) {
+            w
+        } else {
+            Pick::Cell(b.0, b.1)
         });
     }
-    Ok(if regular_wins(&a, b) { a } else { b.clone() })
+    let tomb = |c: &OwnedCell| matches!(c.kind(), CellKind::Tombstone { .. });
+    let (a_ts, a_value) = match w {
+        Pick::Cell(..) => (a_cell.timestamp, &a_cell.value[..]),
+        Pick::Counter {
+            timestamp,
+            bytes: (start, end),
+            ..
+        } => (timestamp, counters.get(start..end).unwrap_or_default()),
+    };
+    // `Cells.resolveCounter`: a tombstone always wins; two live counters merge shard by
+    // shard, keeping the later timestamp. (A merged value is live.)
+    Ok(
+        match (tomb(a_cell) && matches!(w, Pick::Cell(..)), tomb(b_cell)) {
+            (true, true) => {
+                if b_cell.timestamp > a_ts {
+                    Pick::Cell(b.0, b.1)
+                } else {
+                    w
+                }
+            }
+            (true, false) => w,
+            (false, true) => Pick::Cell(b.0, b.1),
+            (false, false) => {
+                let merged =
+                    CounterContext::parse(a_value)?.merge(&CounterContext::parse(&b_cell.value)?);
+                let mut bytes = Vec::new();
+                merged.write(&mut bytes);
+                let start = counters.len();
+                counters.extend_from_slice(&bytes);
+                Pick::Counter {
+                    base,
+                    timestamp: a_ts.max(b_cell.timestamp),
+                    bytes: (start, counters.len()),
+                }
+            }
+        },
+    )
 }
 
 impl PartitionReader for Merger<'_> {
@@ -679,39 +846,47 @@ impl PartitionReader for Merger<'_> {
         // The smallest (token, key).
         let mut best: Option<usize> = None;
         for (i, src) in self.sources.iter().enumerate() {
-            let Some((t, k, _)) = &src.next else { continue };
-            let better = match best
-                .and_then(|b| self.sources.get(b))
-                .and_then(|s| s.next.as_ref())
-            {
-                None => true,
-                Some((bt, bk, _)) => (t, k.as_slice()) < (bt, bk.as_slice()),
+            let Some((t, _)) = &src.next else { continue };
+            let better = match best.and_then(|b| self.sources.get(b)) {
+                Some(Source {
+                    next: Some((bt, _)),
+                    next_key: bk,
+                    ..
+                }) => (t, src.next_key.as_slice()) < (bt, bk.as_slice()),
+                _ => true,
             };
             if better {
                 best = Some(i);
             }
         }
-        let Some(best) = best else {
+        let Some(best) = best.and_then(|b| self.sources.get(b)) else {
             return Ok(None);
         };
-        let Some((_, key, _)) = self.sources.get(best).and_then(|s| s.next.clone()) else {
-            return Ok(None);
-        };
+        self.key.clear();
+        self.key.extend_from_slice(&best.next_key);
         let mut deletion = DeletionTime::LIVE;
-        let mut members = Vec::new();
+        let mut members = std::mem::take(&mut self.members);
+        members.clear();
         for (i, src) in self.sources.iter_mut().enumerate() {
-            if let Some((_, k, d)) = &src.next {
-                if *k == key {
+            if let Some((_, d)) = &src.next {
+                if src.next_key == self.key {
                     src.active = true;
                     deletion = max_deletion(deletion, *d);
                     members.push(i);
                 }
             }
         }
-        for i in members {
-            self.advance(i)?;
-        }
-        self.key = key;
+        self.pending.clear();
+        self.single = match members.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                for &i in &members {
+                    self.advance(i)?;
+                }
+                None
+            }
+        };
+        self.members = members;
         self.in_partition = true;
         self.stats.partitions_out += 1;
         Ok(Some(PartitionHeader {
@@ -725,6 +900,16 @@ impl PartitionReader for Merger<'_> {
         if !self.in_partition {
             return Ok(None);
         }
+        if let Some(i) = self.single {
+            return self.pass_through(i);
+        }
+        // The sources of the row returned last move on.
+        let pending = std::mem::take(&mut self.pending);
+        for &i in &pending {
+            self.advance(i)?;
+        }
+        self.pending = pending;
+        self.pending.clear();
         loop {
             // The smallest head.
             let mut best: Option<usize> = None;
@@ -766,7 +951,8 @@ impl PartitionReader for Merger<'_> {
                 continue;
             }
             // Every source whose head is a row at the same position.
-            let mut members = Vec::new();
+            let mut members = std::mem::take(&mut self.members);
+            members.clear();
             if let Some(Some(bh)) = self.sources.get(best).map(|s| s.head.as_ref()) {
                 for (i, src) in self.sources.iter().enumerate() {
                     if let (true, Some(h @ Head::Row(_))) = (src.active, src.head.as_ref()) {
@@ -776,7 +962,8 @@ impl PartitionReader for Merger<'_> {
                     }
                 }
             }
-            self.merge_rows(&members)?;
+            self.members = members;
+            self.merge_rows()?;
             // Fold the strongest open range deletion of any source into the row.
             if !self.out.is_static {
                 let range = self
@@ -790,10 +977,9 @@ impl PartitionReader for Merger<'_> {
                     self.out.deletion_is_shadowable = false;
                 }
             }
-            for i in members {
-                self.advance(i)?;
-            }
-            return Ok(Some(Unfiltered::Row(self.out.as_row())));
+            // The members' heads are read by the returned row: they move on at the next call.
+            self.pending.extend_from_slice(&self.members);
+            return Ok(Some(Unfiltered::Row(self.out_row())));
         }
     }
 
@@ -803,5 +989,44 @@ impl PartitionReader for Merger<'_> {
 
     fn progress(&self) -> u64 {
         self.sources.iter().map(|s| s.reader.progress()).sum()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn cell(column: u32, value: &'static [u8]) -> Cell<'static> {
+        Cell {
+            column,
+            timestamp: 1,
+            kind: CellKind::Live,
+            path: None,
+            value,
+        }
+    }
+
+    #[test]
+    fn passed_through_rows_map_columns_in_output_order() {
+        let mut row = Row {
+            is_static: false,
+            clustering: vec![Some(b"k".as_slice())],
+            liveness: LivenessInfo::EMPTY,
+            deletion: DeletionTime::LIVE,
+            deletion_is_shadowable: false,
+            scylla_shadowable_deletion: None,
+            complex_deletions: vec![(1, DeletionTime::LIVE), (2, DeletionTime::LIVE)],
+            cells: vec![cell(0, b"a"), cell(1, b"b"), cell(2, b"c")],
+            offset: DataOffset(7),
+        };
+        // Source column 0 is output 2, 1 was dropped, 2 is output 0.
+        map_row(&mut row, &[Some(2), None, Some(0)]);
+        let got: Vec<(u32, &[u8])> = row.cells.iter().map(|c| (c.column, c.value)).collect();
+        assert_eq!(got, vec![(0, b"c".as_slice()), (2, b"a".as_slice())]);
+        assert_eq!(row.complex_deletions, vec![(0, DeletionTime::LIVE)]);
+        assert!(is_identity(&[Some(0), Some(1)]));
+        assert!(!is_identity(&[Some(1), Some(0)]));
+        assert!(!is_identity(&[Some(0), None]));
     }
 }

@@ -627,11 +627,23 @@ fn merged_live(files: &[Vec<u8>], counters: bool) -> Live {
             ),
             None => break,
         };
+        // A partition of one source passes through with its markers; a merged one carries
+        // none (they are folded into its rows).
+        let mut open_range = None;
         while let Some(u) = m.next_unfiltered().unwrap() {
-            let Unfiltered::Row(row) = u else {
-                panic!("the merge folds markers into rows")
+            let row = match u {
+                Unfiltered::Row(row) => row,
+                Unfiltered::Marker(mk) => {
+                    if mk.kind.is_close() {
+                        open_range = None;
+                    }
+                    if let Some(o) = mk.open {
+                        open_range = Some(o);
+                    }
+                    continue;
+                }
             };
-            let d = effective_deletion(pdel, None, &row);
+            let d = effective_deletion(pdel, open_range, &row);
             let live = live_row(&row, d, Now(NOW));
             if !live.is_live() {
                 continue;
