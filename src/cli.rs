@@ -159,7 +159,7 @@ struct PlanArgs {
     #[command(flatten)]
     read: ReadArgs,
     /// Number of splits per table.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_splits)]
     splits: usize,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -229,7 +229,7 @@ struct DumpArgs {
     shards: Option<usize>,
     /// Splits per table when sharding (default: one per shard); more splits than shards
     /// evens out the shares.
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = parse_splits)]
     splits: Option<usize>,
 }
 
@@ -313,7 +313,7 @@ struct ExportArgs {
     shards: Option<usize>,
     /// Splits per table: with shards, default one per shard (more evens out the shares); without,
     /// default one per 128MiB of stored SSTable bytes, at most 4 per thread.
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = parse_splits)]
     splits: Option<usize>,
     /// Publish the parts that the N shards of `--shards N` (same inputs, same `--splits`) staged:
     /// `_manifest.json` and `_SUCCESS` of every table whose shards all finished; fails naming
@@ -912,7 +912,22 @@ fn input_options(
     Ok((store, read.into_options()?))
 }
 
-/// Parses `K/N` (`0 <= K < N`).
+/// Most splits per table (and shards): a plan holds one byte range per split and SSTable, so
+/// its memory and the planner's time grow with splits x SSTables, and every split costs at
+/// least a seek per SSTable and a Parquet part. 65,536 splits cut an 8 TiB table into 128 MiB
+/// pieces, beyond any useful parallelism; 10^8 aborted on allocation and 10^9 hung (issue 11).
+pub const MAX_SPLITS: usize = 65_536;
+
+/// Parses a split count, `1..=MAX_SPLITS`.
+fn parse_splits(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_SPLITS => Ok(n),
+        Ok(_) => Err(format!("at most {MAX_SPLITS} splits per table")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Parses `K/N` (`0 <= K < N <= MAX_SPLITS`).
 fn parse_k_of_n(flag: &str, s: &str) -> Result<(usize, usize), Error> {
     let bad = || {
         Error::Usage(format!(
@@ -924,6 +939,11 @@ fn parse_k_of_n(flag: &str, s: &str) -> Result<(usize, usize), Error> {
     let n: usize = n.trim().parse().map_err(|_| bad())?;
     if n == 0 || k >= n {
         return Err(bad());
+    }
+    if n > MAX_SPLITS {
+        return Err(Error::Usage(format!(
+            "{flag} {s:?}: N is at most {MAX_SPLITS}"
+        )));
     }
     Ok((k, n))
 }
@@ -1111,6 +1131,40 @@ mod tests {
         assert_eq!(parse_instant("1536381100"), Some(1_536_381_100));
         assert_eq!(parse_instant("2018-13-08T04:31:40Z"), None);
         assert_eq!(parse_instant("yesterday"), None);
+    }
+
+    /// Issue 11 item 8: `--splits 100000000` aborted on allocation and 10^9 hung; every split
+    /// count (and `--split`/`--shard K/N`) is bounded by MAX_SPLITS, a usage error beyond.
+    #[test]
+    fn huge_split_counts_are_usage_errors_not_aborts() {
+        for args in [
+            &["sstable-lake", "plan", "x", "--splits", "100000000"][..],
+            &["sstable-lake", "plan", "x", "--splits", "1000000000"],
+            &[
+                "sstable-lake",
+                "export",
+                "x",
+                "--out",
+                "o",
+                "--splits",
+                "65537",
+            ],
+            &[
+                "sstable-lake",
+                "dump",
+                "x",
+                "--shards",
+                "2",
+                "--splits",
+                "1000000000",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["sstable-lake", "plan", "x", "--splits", "65536"]).is_ok());
+        let cli =
+            Cli::try_parse_from(["sstable-lake", "dump", "x", "--split", "0/1000000000"]).unwrap();
+        assert!(cli.into_plan(0).is_err());
     }
 
     #[test]
