@@ -302,6 +302,13 @@ impl SstableSummary {
     /// A summary from the partition index (`Index.db`, or `Partitions.db` and `Rows.db`). BTI
     /// entries without a key get it from `key_at`, which reads the key of the partition that
     /// starts at a `Data.db` offset (see [`KeyReader`]).
+    ///
+    /// Every error means the index is not usable for planning this SSTable (0-byte, cut,
+    /// damaged, out of token order, listing nothing for a non-empty Data.db, not starting at
+    /// offset 0): the caller must never drop the SSTable from the plan. It can build the
+    /// summary from a sequential read of Data.db instead, with [`SstableSummary::from_keys`]
+    /// over the `(key, offset)` of every partition of any reader (`DataReader` for 3.0+,
+    /// `LegacyReader` with the table's schema for 2.x), saying so on stderr; or fail.
     pub fn from_index(
         files: IndexFiles<'_>,
         version: Version,
