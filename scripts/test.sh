@@ -42,6 +42,11 @@ scripts/check-deploy.sh
 step "cargo test"
 cargo test --workspace --locked
 
+# Every parser fuzzed briefly (12 targets x 10 s, seeded from the corpus): a bounded CI step.
+# Longer runs: scripts/fuzz.sh 600.
+step "fuzz: every parser, 10 s each"
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+
 if [ -f "$SSTABLE_CORPUS/canon/run_all.sh" ]; then
   step "corpus canon: dump vs expected rows"
   scripts/canon.sh target/debug/sstable-lake

@@ -391,6 +391,18 @@ fn verify_index(set: &SstableSet, opened: &OpenedSet) -> Result<Json, Error> {
             Error::Format { path, source }
         },
     )?;
+    // Summary.db (BIG only) against Index.db: a 0-byte or damaged summary fails (issue 11).
+    if let (true, Some(p)) = (big, get(&ComponentName::Summary)) {
+        let bytes = map_file(&opened.io, &p)?;
+        match sstable_format::verify::verify_summary(
+            bytes.bytes(),
+            opened.version,
+            Some(main_bytes.bytes()),
+        ) {
+            Ok(_) | Err(sstable_format::Error::UnsupportedVersion { .. }) => {}
+            Err(source) => return Err(Error::Format { path: p, source }),
+        }
+    }
     Ok(json!({"entries": s.entries, "promoted_index_blocks": s.blocks}))
 }
 

@@ -274,17 +274,41 @@ impl OpenedSet {
                 CompressedSource::with_ranges(bytes, info, self.version, ChunkIndex(0), None)
                     .map_err(wrap)?,
             ),
-            None => AnySource::Uncompressed(
-                UncompressedSource::with_ranges(
+            None => {
+                let source = UncompressedSource::with_ranges(
                     bytes,
                     self.crc.as_ref(),
                     self.version,
                     DataOffset(0),
                     None,
                 )
-                .map_err(wrap)?,
-            ),
+                .map_err(wrap)?;
+                // Without CRC.db nothing else would notice a Data.db cut at a partition
+                // boundary: the whole-file digest is checked at the end (issue 11, item 6).
+                let digest = match (&self.crc, self.digest_path()) {
+                    (None, Some(p)) => Some(
+                        sstable_format::Digest::parse(map_file(&self.io, &p)?.bytes())
+                            .map_err(|source| Error::Format { path: p, source })?,
+                    ),
+                    _ => None,
+                };
+                AnySource::Uncompressed(match digest {
+                    Some(d) => source
+                        .with_digest(d, self.version.digest_checksum())
+                        .map_err(wrap)?,
+                    None => source,
+                })
+            }
         })
+    }
+
+    /// The Digest component's path, if the set has one.
+    fn digest_path(&self) -> Option<PathBuf> {
+        self.set
+            .components
+            .iter()
+            .find(|(c, _)| matches!(c, ComponentName::Digest(_)))
+            .map(|(_, p)| p.clone())
     }
 
     /// The partitioner named in Statistics.db.

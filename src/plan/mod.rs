@@ -18,7 +18,7 @@ use sstable_format::descriptor::ComponentName;
 use sstable_format::partitioner::Partitioner;
 use sstable_format::partitions::IndexFiles;
 use sstable_format::split::{
-    plan_splits, ByteRange, KeyReader, PartitionStart, Split, SstableSummary, Storage,
+    plan_splits, ByteRange, CheckedRange, KeyReader, PartitionStart, Split, SstableSummary, Storage,
 };
 use sstable_format::{ChunkIndex, DataOffset};
 
@@ -168,28 +168,29 @@ pub fn range_source<'a>(o: &'a OpenedSet, range: &ByteRange) -> Result<AnySource
     )
 }
 
-/// A `DataReader` limited to `range` (none: unchanged).
+/// A `DataReader` limited to `range` (none: unchanged), which checks that the partitions it
+/// reads are the ones the index gave the range (see [`CheckedRange`]).
 pub fn restrict_data<S: sstable_format::DataSource>(
     mut reader: DataReader<S>,
     range: Option<&ByteRange>,
-) -> sstable_format::Result<DataReader<S>> {
+) -> sstable_format::Result<CheckedRange<DataReader<S>>> {
     if let Some(r) = range {
         reader.skip_to(r.data_start)?;
         reader = reader.with_end(r.data_end);
     }
-    Ok(reader)
+    Ok(CheckedRange::new(reader, range))
 }
 
 /// A `LegacyReader` limited to `range` (none: unchanged).
 pub fn restrict_legacy<S: sstable_format::DataSource>(
     mut reader: sstable_format::legacy::LegacyReader<S>,
     range: Option<&ByteRange>,
-) -> sstable_format::Result<sstable_format::legacy::LegacyReader<S>> {
+) -> sstable_format::Result<CheckedRange<sstable_format::legacy::LegacyReader<S>>> {
     if let Some(r) = range {
         reader.skip_to(r.data_start)?;
         reader = reader.with_end(r.data_end);
     }
-    Ok(reader)
+    Ok(CheckedRange::new(reader, range))
 }
 
 /// The planner's summary of one opened set.

@@ -24,10 +24,11 @@ use std::fmt;
 
 use crate::compression_info::{Codec, CompressionInfo, CHUNK_CHECKSUM_LEN};
 use crate::crc::CrcDb;
+use crate::digest::{Digest, DigestHasher};
 use crate::error::{Component, Error, Result};
 use crate::offsets::{ChunkIndex, DataOffset, FileOffset};
 use crate::source::{ByteRanges, DataSource};
-use crate::version::{ChecksumKind, Version};
+use crate::version::{ChecksumKind, DigestKind, Version};
 
 /// Slice size of an uncompressed `Data.db` read without a CRC.db.
 pub const DEFAULT_UNCOMPRESSED_SLICE: u32 = 64 * 1024;
@@ -109,6 +110,21 @@ impl ChunkDecoder {
                     ),
                 },
             });
+        }
+        // Allocate by what the stored bytes can hold, not by what CompressionInfo.db claims: a
+        // damaged chunk length (1 GiB) must not make every open SSTable allocate that much.
+        let limit = max_inflated_len(&self.codec, stored);
+        if expected > limit {
+            return Err(at.error(
+                &self.codec,
+                format!(
+                    "CompressionInfo.db says this chunk of {} stored bytes holds {expected} \
+                     bytes, more than {} can inflate it to ({limit}): its chunk length or data \
+                     length is damaged",
+                    stored.len(),
+                    self.codec.name()
+                ),
+            ));
         }
         let old = out.len();
         out.resize(old.saturating_add(expected), 0);
@@ -213,6 +229,31 @@ impl ChunkDecoder {
                 Err(at.error(&self.codec, "unsupported codec"))
             }
         }
+    }
+}
+
+/// The most bytes `stored` can inflate to with `codec`, from the formats' worst cases: an LZ4
+/// block at most 255 output bytes per input byte (a match-length byte of 255), a Snappy copy
+/// of 64 bytes from 2 input bytes (32 per byte), deflate 1032:1 (RFC 1951: a 258-byte match
+/// in about 2 bits). Zstandard (RLE blocks of 128 KiB from 4 bytes) is bounded by the frame's
+/// declared content size when it has one (Cassandra's and ScyllaDB's writers always store it),
+/// else by 32768:1. Plus a small constant for headers. Used to refuse a chunk before
+/// allocating its output when CompressionInfo.db claims more than the stored bytes can hold.
+fn max_inflated_len(codec: &Codec, stored: &[u8]) -> usize {
+    let n = stored.len();
+    let ratio = |r: usize| n.saturating_mul(r).saturating_add(1024);
+    match codec {
+        Codec::Lz4 => ratio(255),
+        Codec::Snappy => ratio(32),
+        Codec::Deflate => ratio(1032),
+        Codec::Zstd => match zstd::zstd_safe::get_frame_content_size(stored) {
+            Ok(Some(size)) => usize::try_from(size)
+                .unwrap_or(usize::MAX)
+                .min(ratio(32768)),
+            _ => ratio(32768),
+        },
+        Codec::Noop => n,
+        Codec::Lz4WithDicts | Codec::ZstdWithDicts | Codec::Unknown(_) => ratio(32768),
     }
 }
 
@@ -494,7 +535,9 @@ pub fn verify_all_ranges<R: ByteRanges>(
 ) -> Result<VerifyReport> {
     let compressed_bytes = file.len();
     let mut src = CompressedSource::with_ranges(file, info, version, ChunkIndex(0), None)?;
-    let mut buf = Vec::with_capacity(info.chunk_length() as usize);
+    // The claimed chunk length only as far as the data reaches (it may be damaged).
+    let first = usize::try_from(info.chunk_uncompressed_len(ChunkIndex(0))).unwrap_or(0);
+    let mut buf = Vec::with_capacity(first.min(1 << 20));
     let mut report = VerifyReport {
         compressed_bytes,
         ..VerifyReport::default()
@@ -531,6 +574,8 @@ pub struct UncompressedSource<'a, R = &'a [u8]> {
     slice: u64,
     pos: u64,
     end: u64,
+    /// The whole-file digest to check when the whole file has been handed out.
+    digest: Option<(Digest, DigestHasher)>,
 }
 
 impl<R: ByteRanges> fmt::Debug for UncompressedSource<'_, R> {
@@ -542,6 +587,7 @@ impl<R: ByteRanges> fmt::Debug for UncompressedSource<'_, R> {
             .field("slice", &self.slice)
             .field("pos", &self.pos)
             .field("end", &self.end)
+            .field("digest", &self.digest.as_ref().map(|(d, _)| d.value))
             .finish()
     }
 }
@@ -607,12 +653,52 @@ impl<'a, R: ByteRanges> UncompressedSource<'a, R> {
             slice,
             pos: start.0,
             end,
+            digest: None,
         })
+    }
+
+    /// Checks the whole file against `digest` (`Digest.crc32`, `.adler32`, `.sha1`; hashed with
+    /// `kind`, [`Version::digest_checksum`]) as it is handed out: when the source reaches the
+    /// end of the file, a mismatch is an error instead of the end of the data. This is what
+    /// catches an uncompressed `Data.db` without `CRC.db` cut at a partition boundary (or
+    /// damaged), which would otherwise decode cleanly and lose the rest, at no extra I/O.
+    /// Only for a source over the whole file (start 0, no end): else an error.
+    pub fn with_digest(mut self, digest: Digest, kind: DigestKind) -> Result<Self> {
+        if self.pos != 0 || self.end != self.file.len() {
+            return Err(Error::invalid(
+                Component::Digest,
+                0,
+                format!(
+                    "a whole-file digest can only check a source over the whole Data.db, not \
+                     {}..{}",
+                    self.pos, self.end
+                ),
+            ));
+        }
+        self.digest = Some((digest, DigestHasher::from_kind(kind)));
+        Ok(self)
     }
 
     /// The next slice: its bytes as handed out (cut at `end`), after verifying the whole slice.
     fn next_slice(&mut self) -> Result<Option<&[u8]>> {
         if self.pos >= self.end {
+            if let Some((digest, hasher)) = self.digest.take() {
+                digest.verify_hasher(&hasher).map_err(|e| match e {
+                    Error::DigestMismatch {
+                        stored, computed, ..
+                    } => Error::invalid(
+                        Component::Data,
+                        self.pos,
+                        format!(
+                            "Data.db ends at byte {} but its whole-file digest does not \
+                             match (stored {stored}, computed {computed}): the file is \
+                             truncated or damaged",
+                            self.pos
+                        ),
+                    ),
+                    other => other,
+                })?;
+            }
             return Ok(None);
         }
         let pos = self.pos;
@@ -640,6 +726,9 @@ impl<'a, R: ByteRanges> UncompressedSource<'a, R> {
                 what: "data slice",
             })?;
         self.pos = to;
+        if let Some((_, hasher)) = &mut self.digest {
+            hasher.update(bytes);
+        }
         Ok(Some(bytes))
     }
 }
@@ -1361,5 +1450,82 @@ mod tests {
         write_compression_info("LZ4Compressor", &[], 4096, None, 0, &[], &mut ci);
         let info = CompressionInfo::parse(&ci, Version::Mc).unwrap();
         assert_eq!(verify_all(&[], &info, Version::Mc).unwrap().chunks, 0);
+    }
+
+    /// Issue 11 item 6: an uncompressed Data.db without CRC.db cut exactly at a partition
+    /// boundary decodes cleanly and loses the rest; the whole-file digest, checked when the
+    /// source reaches the end, makes it an error (and an intact file still reads).
+    #[test]
+    fn uncompressed_data_cut_at_a_partition_boundary_fails_its_digest() {
+        let file = data(200_000);
+        let kind = Version::Nb.digest_checksum();
+        let digest = Digest {
+            value: crate::digest::compute_digest_value(kind, &file),
+            file_name: None,
+        };
+        let drain = |src: &mut UncompressedSource<'_>| -> Result<usize> {
+            let mut out = Vec::new();
+            while src.fill(&mut out)? {}
+            Ok(out.len())
+        };
+        let mut whole = UncompressedSource::new(&file, None, Version::Nb, DataOffset(0), None)
+            .unwrap()
+            .with_digest(digest.clone(), kind)
+            .unwrap();
+        assert_eq!(drain(&mut whole).unwrap(), file.len());
+        let cut = &file[..70_000];
+        // Without the digest the cut file reads to its end without a word.
+        let mut plain =
+            UncompressedSource::new(cut, None, Version::Nb, DataOffset(0), None).unwrap();
+        assert_eq!(drain(&mut plain).unwrap(), cut.len());
+        let mut checked = UncompressedSource::new(cut, None, Version::Nb, DataOffset(0), None)
+            .unwrap()
+            .with_digest(digest.clone(), kind)
+            .unwrap();
+        let e = drain(&mut checked).unwrap_err().to_string();
+        assert!(e.contains("truncated or damaged"), "{e}");
+        // Only a whole-file source can carry a digest.
+        assert!(
+            UncompressedSource::new(&file, None, Version::Nb, DataOffset(65536), None)
+                .unwrap()
+                .with_digest(digest, kind)
+                .is_err()
+        );
+    }
+
+    /// Issue 11 item 7: a CompressionInfo.db claiming a 1 GiB chunk (and data) length over a
+    /// few KB of stored chunks is refused before the 1 GiB output buffer is allocated, for
+    /// every codec, with an error that names the damaged claim.
+    #[test]
+    fn huge_claimed_chunk_length_is_refused_before_allocating_it() {
+        let input = noise(9_000);
+        for class in [
+            "LZ4Compressor",
+            "SnappyCompressor",
+            "DeflateCompressor",
+            "ZstdCompressor",
+        ] {
+            let (file, info) = write(class, Version::Mc, 4096, None, &input);
+            let offsets: Vec<u64> = info.chunk_offsets().iter().map(|o| o.0).collect();
+            let mut ci = Vec::new();
+            write_compression_info(class, &[], 1 << 30, None, 1 << 30, &offsets, &mut ci);
+            let huge = CompressionInfo::parse(&ci, Version::Mc).unwrap();
+            let mut src =
+                CompressedSource::new(&file, &huge, Version::Mc, ChunkIndex(0), None).unwrap();
+            let e = read_all(&mut src).unwrap_err().to_string();
+            assert!(
+                e.contains("its chunk length or data length is damaged"),
+                "{class}: {e}"
+            );
+            let e = verify_all(&file, &huge, Version::Mc)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("damaged"), "{class}: {e}");
+        }
+        // The honest geometry still reads.
+        let (file, info) = write("ZstdCompressor", Version::Mc, 4096, None, &data(9_000));
+        let mut src =
+            CompressedSource::new(&file, &info, Version::Mc, ChunkIndex(0), None).unwrap();
+        assert_eq!(read_all(&mut src).unwrap(), data(9_000));
     }
 }

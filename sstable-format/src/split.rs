@@ -28,6 +28,7 @@ use std::cmp::Ordering;
 use crate::chunks::DEFAULT_UNCOMPRESSED_SLICE;
 use crate::compare::compare_tokens;
 use crate::compression_info::CompressionInfo;
+use crate::data::{PartitionHeader, PartitionReader, Unfiltered};
 use crate::error::{Component, Error, Result};
 use crate::offsets::{ChunkIndex, DataOffset, FileOffset};
 use crate::partitioner::{Partitioner, Token};
@@ -246,6 +247,25 @@ impl SstableSummary {
                 }
             }
         }
+        // Data.db has no header: the first partition starts at 0. An index that lists nothing
+        // for a non-empty Data.db (a 0-byte or cut Index.db / Partitions.db), or whose first
+        // entry starts later, would silently drop those partitions from every split.
+        match partitions.first() {
+            None if data_length > 0 => {
+                return Err(index_error(format!(
+                    "the index lists no partition, but Data.db holds {data_length} bytes: \
+                     the index is empty or damaged (no usable index)"
+                )));
+            }
+            Some(first) if first.data_offset.0 != 0 => {
+                return Err(index_error(format!(
+                    "the first partition of the index starts at Data.db offset {}, not 0: \
+                     the index is damaged (no usable index)",
+                    first.data_offset
+                )));
+            }
+            _ => {}
+        }
         if let Some(last) = partitions.last() {
             if last.data_offset.0 >= data_length {
                 return Err(index_error(format!(
@@ -282,6 +302,13 @@ impl SstableSummary {
     /// A summary from the partition index (`Index.db`, or `Partitions.db` and `Rows.db`). BTI
     /// entries without a key get it from `key_at`, which reads the key of the partition that
     /// starts at a `Data.db` offset (see [`KeyReader`]).
+    ///
+    /// Every error means the index is not usable for planning this SSTable (0-byte, cut,
+    /// damaged, out of token order, listing nothing for a non-empty Data.db, not starting at
+    /// offset 0): the caller must never drop the SSTable from the plan. It can build the
+    /// summary from a sequential read of Data.db instead, with [`SstableSummary::from_keys`]
+    /// over the `(key, offset)` of every partition of any reader (`DataReader` for 3.0+,
+    /// `LegacyReader` with the table's schema for 2.x), saying so on stderr; or fail.
     pub fn from_index(
         files: IndexFiles<'_>,
         version: Version,
@@ -465,12 +492,150 @@ pub struct ByteRange {
     pub partitions: u64,
     /// Estimated stored (compressed) bytes of the range's partitions.
     pub estimated_bytes: u64,
+    /// Token of the partition at `data_start` as the index gives it (`None` when empty): the
+    /// reader checks that the partition it finds there has it ([`CheckedRange`]).
+    pub first_token: Option<Token>,
+    /// Token of the last partition of the range as the index gives it (`None` when empty).
+    pub last_token: Option<Token>,
+    /// The partitioner the tokens are of.
+    pub partitioner: Partitioner,
 }
 
 impl ByteRange {
     /// Whether the SSTable has no partition in the range (nothing to read).
     pub fn is_empty(&self) -> bool {
         self.data_start >= self.data_end
+    }
+}
+
+/// A partition reader limited to one SSTable's [`ByteRange`] of a split, which checks that the
+/// bytes it reads are the partitions the index promised: the first partition starts exactly at
+/// `data_start` and has the index's token (so a damaged index offset that lands inside a
+/// partition, whose bytes would decode as garbage rows with bogus keys, is an error, not rows
+/// with NULL keys); every partition's token is in `first_token..=last_token`, in ring order;
+/// and the range holds exactly `partitions` partitions (an index that lost entries, or a
+/// Data.db cut at a partition boundary, is an error at the end of the range).
+///
+/// Tokens, not keys, are compared: the summary keeps one token per partition rather than its
+/// key; a garbage key that still hashes to the expected 64-bit (Murmur3) or 127-bit (Random)
+/// token is not a practical concern. For byte-ordered partitioners the token is the key.
+/// A BTI partition whose key was read from Data.db at the index's offset (no key in the trie)
+/// passes the first-token check by construction; the count and ring-order checks still apply.
+///
+/// Without a range (a full read) the reader is passed through unchanged.
+#[derive(Debug)]
+pub struct CheckedRange<R> {
+    inner: R,
+    expect: Option<ByteRange>,
+    seen: u64,
+    last: Option<Token>,
+}
+
+impl<R: PartitionReader> CheckedRange<R> {
+    /// Checks `inner`, which must already be positioned at `range.data_start` and stop at
+    /// `range.data_end` (`skip_to` and `with_end`). `None`: no checks.
+    pub fn new(inner: R, range: Option<&ByteRange>) -> Self {
+        CheckedRange {
+            inner,
+            expect: range.cloned(),
+            seen: 0,
+            last: None,
+        }
+    }
+
+    /// The wrapped reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+fn split_error(offset: u64, message: String) -> Error {
+    Error::invalid(Component::Data, offset, message)
+}
+
+impl<R: PartitionReader> PartitionReader for CheckedRange<R> {
+    fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
+        let Some(e) = &self.expect else {
+            return self.inner.next_partition();
+        };
+        let seen = &mut self.seen;
+        let last = &mut self.last;
+        match self.inner.next_partition()? {
+            Some(h) => {
+                *seen += 1;
+                let token = e.partitioner.token(h.key);
+                if *seen == 1 {
+                    if h.offset != e.data_start || e.first_token.as_ref() != Some(&token) {
+                        return Err(split_error(
+                            h.offset.0,
+                            format!(
+                                "the split should start with the partition of token {} at \
+                                 Data.db offset {}, but the partition read at {} has token {} \
+                                 (key of {} bytes): the index does not match Data.db",
+                                e.first_token
+                                    .as_ref()
+                                    .map_or_else(|| "(none)".to_string(), Token::to_string),
+                                e.data_start,
+                                h.offset,
+                                token,
+                                h.key.len()
+                            ),
+                        ));
+                    }
+                } else {
+                    let in_order = last.as_ref().is_none_or(|l| {
+                        compare_tokens(e.partitioner, l, &token) != Ordering::Greater
+                    });
+                    let below_end = e.last_token.as_ref().is_some_and(|l| {
+                        compare_tokens(e.partitioner, &token, l) != Ordering::Greater
+                    });
+                    if !in_order || !below_end || *seen > e.partitions {
+                        return Err(split_error(
+                            h.offset.0,
+                            format!(
+                                "partition {} of the split's range {}..{} (token {token}) is \
+                                 not one the index lists ({} partitions, tokens up to {}): \
+                                 the index does not match Data.db",
+                                *seen,
+                                e.data_start,
+                                e.data_end,
+                                e.partitions,
+                                e.last_token
+                                    .as_ref()
+                                    .map_or_else(|| "(none)".to_string(), Token::to_string),
+                            ),
+                        ));
+                    }
+                }
+                *last = Some(token);
+                Ok(Some(h))
+            }
+            None => {
+                if *seen != e.partitions {
+                    return Err(split_error(
+                        e.data_end.0,
+                        format!(
+                            "the split's range {}..{} of Data.db holds {} partition(s), the \
+                             index lists {}: Data.db is truncated or the index is damaged",
+                            e.data_start, e.data_end, *seen, e.partitions
+                        ),
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
+        self.inner.next_unfiltered()
+    }
+
+    fn position(&self) -> DataOffset {
+        self.inner.position()
+    }
+
+    fn progress(&self) -> u64 {
+        self.inner.progress()
     }
 }
 
@@ -614,6 +779,12 @@ pub fn plan_splits(sstables: &[SstableSummary], partitioner: Partitioner, n: usi
             let (file_start, file_end) = s.storage.file_range(first_chunk, end_chunk);
             let estimated_bytes = s.storage.stored_bytes(data_start, data_end);
             let partitions = (b - a) as u64;
+            let token_of = |i: usize| s.partitions.get(i).map(|p| p.token.clone());
+            let (first_token, last_token) = if b > a {
+                (token_of(a), b.checked_sub(1).and_then(token_of))
+            } else {
+                (None, None)
+            };
             bytes = bytes.saturating_add(estimated_bytes);
             parts = parts.saturating_add(partitions);
             per_sstable.push(ByteRange {
@@ -626,6 +797,9 @@ pub fn plan_splits(sstables: &[SstableSummary], partitioner: Partitioner, n: usi
                 file_end,
                 partitions,
                 estimated_bytes,
+                first_token,
+                last_token,
+                partitioner,
             });
         }
         splits.push(Split {
@@ -871,6 +1045,182 @@ mod tests {
         assert!(r.key_at(DataOffset(29)).is_err());
         drop(r);
         assert!(opened >= 2);
+    }
+
+    /// Partitions `(key, Data.db offset)` as a reader finds them.
+    struct Found {
+        parts: Vec<(Vec<u8>, u64)>,
+        next: usize,
+    }
+
+    impl PartitionReader for Found {
+        fn next_partition(&mut self) -> Result<Option<PartitionHeader<'_>>> {
+            let Some((key, offset)) = self.parts.get(self.next) else {
+                return Ok(None);
+            };
+            self.next += 1;
+            Ok(Some(PartitionHeader {
+                key,
+                deletion: crate::data::DeletionTime::LIVE,
+                offset: DataOffset(*offset),
+            }))
+        }
+        fn next_unfiltered(&mut self) -> Result<Option<Unfiltered<'_>>> {
+            Ok(None)
+        }
+        fn position(&self) -> DataOffset {
+            DataOffset(0)
+        }
+    }
+
+    /// Keys `k0..k5` at offsets 0, 10, .. 50 of a 60-byte Data.db, planned into 3 splits.
+    fn six_keys() -> (Vec<(Vec<u8>, u64)>, Vec<Split>) {
+        let m = Partitioner::Murmur3;
+        let mut keys: Vec<Vec<u8>> = (0..6).map(|i| format!("k{i}").into_bytes()).collect();
+        keys.sort_by(|a, b| compare_tokens(m, &m.token(a), &m.token(b)));
+        let parts: Vec<(Vec<u8>, u64)> = keys.into_iter().zip((0..6).map(|i| i * 10)).collect();
+        let s = SstableSummary::from_keys(
+            m,
+            Storage::uncompressed(60, None),
+            parts.iter().map(|(k, o)| Ok((k.clone(), DataOffset(*o)))),
+        )
+        .unwrap();
+        let splits = plan_splits(std::slice::from_ref(&s), m, 3);
+        (parts, splits)
+    }
+
+    fn read_all<R: PartitionReader>(r: &mut R) -> Result<Vec<Vec<u8>>> {
+        let mut keys = Vec::new();
+        while let Some(h) = r.next_partition()? {
+            keys.push(h.key.to_vec());
+        }
+        Ok(keys)
+    }
+
+    /// Issue 11 item 3: a flipped bit in an index offset makes a split start inside a
+    /// partition, whose bytes decode as a partition with a garbage key (and rows of NULL keys
+    /// downstream). The unchecked reader yields it; the checked one refuses.
+    #[test]
+    fn split_starting_inside_a_partition_is_an_error_not_garbage_rows() {
+        let (parts, splits) = six_keys();
+        let r = splits
+            .iter()
+            .map(|s| &s.per_sstable[0])
+            .find(|r| r.data_start.0 > 0 && !r.is_empty())
+            .unwrap()
+            .clone();
+        let first = usize::try_from(r.data_start.0 / 10).unwrap();
+        // What the bytes at data_start decode to when the offset points mid-partition.
+        let mut garbage: Vec<(Vec<u8>, u64)> = vec![(b"\x00garbage".to_vec(), r.data_start.0)];
+        garbage.extend(parts[first + 1..].iter().cloned());
+        let mut unchecked = Found {
+            parts: garbage.clone(),
+            next: 0,
+        };
+        assert_eq!(read_all(&mut unchecked).unwrap()[0], b"\x00garbage");
+        let mut checked = CheckedRange::new(
+            Found {
+                parts: garbage,
+                next: 0,
+            },
+            Some(&r),
+        );
+        let e = read_all(&mut checked).unwrap_err().to_string();
+        assert!(e.contains("the index does not match Data.db"), "{e}");
+        // The genuine partitions pass.
+        let end = usize::try_from(r.data_end.0 / 10).unwrap();
+        let mut ok = CheckedRange::new(
+            Found {
+                parts: parts[first..end].to_vec(),
+                next: 0,
+            },
+            Some(&r),
+        );
+        assert_eq!(read_all(&mut ok).unwrap().len() as u64, r.partitions);
+    }
+
+    /// A range that ends early (Data.db cut at a partition boundary) or holds a partition the
+    /// index does not list is an error at the end of the range, not fewer or extra rows.
+    #[test]
+    fn split_with_missing_or_extra_partitions_is_an_error() {
+        let (parts, splits) = six_keys();
+        let r = splits
+            .iter()
+            .map(|s| &s.per_sstable[0])
+            .find(|r| r.partitions >= 2)
+            .unwrap()
+            .clone();
+        let first = usize::try_from(r.data_start.0 / 10).unwrap();
+        let end = usize::try_from(r.data_end.0 / 10).unwrap();
+        let mut short = CheckedRange::new(
+            Found {
+                parts: parts[first..end - 1].to_vec(),
+                next: 0,
+            },
+            Some(&r),
+        );
+        let e = read_all(&mut short).unwrap_err().to_string();
+        assert!(e.contains("truncated or the index is damaged"), "{e}");
+        let mut extra = parts[first..end].to_vec();
+        extra.push((b"not in the index".to_vec(), r.data_end.0 - 1));
+        let mut long = CheckedRange::new(
+            Found {
+                parts: extra,
+                next: 0,
+            },
+            Some(&r),
+        );
+        assert!(read_all(&mut long).is_err());
+        // No range: passed through.
+        let mut all = CheckedRange::new(
+            Found {
+                parts: parts.clone(),
+                next: 0,
+            },
+            None,
+        );
+        assert_eq!(read_all(&mut all).unwrap().len(), 6);
+    }
+
+    /// Issue 11 item 2: an empty (0-byte) or damaged index must not plan a non-empty Data.db
+    /// as an SSTable without partitions (dropped from every split): the summary is an error,
+    /// which the caller answers with a scan or a whole-file read.
+    #[test]
+    fn empty_or_offset_index_is_not_an_sstable_without_partitions() {
+        let st = || Storage::uncompressed(100, None);
+        let none: [Result<PartitionStart>; 0] = [];
+        let e = SstableSummary::new(Partitioner::Murmur3, st(), none).unwrap_err();
+        assert!(e.to_string().contains("no usable index"), "{e}");
+        let late = [Ok(PartitionStart {
+            token: Token::Long(1),
+            data_offset: DataOffset(40),
+        })];
+        assert!(SstableSummary::new(Partitioner::Murmur3, st(), late).is_err());
+        // Through the index parsers: a 0-byte Index.db and Partitions.db.
+        for (files, v) in [
+            (IndexFiles::Big { index: &[] }, Version::Nb),
+            (
+                IndexFiles::Bti {
+                    partitions: &[],
+                    rows: &[],
+                },
+                Version::Da,
+            ),
+        ] {
+            let r =
+                SstableSummary::from_index(
+                    files,
+                    v,
+                    Partitioner::Murmur3,
+                    st(),
+                    |_| Ok(Vec::new()),
+                );
+            assert!(r.is_err(), "{v}");
+        }
+        // An empty Data.db with an empty index is fine.
+        let none: [Result<PartitionStart>; 0] = [];
+        let e = SstableSummary::new(Partitioner::Murmur3, Storage::uncompressed(0, None), none);
+        assert!(e.unwrap().partitions().is_empty());
     }
 
     #[test]

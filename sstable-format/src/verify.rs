@@ -396,6 +396,72 @@ fn verify_partition_body(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Summary.db against Index.db
+// ---------------------------------------------------------------------------------------------
+
+/// Checks `Summary.db` (`IndexSummary`): it must parse whole (a 0-byte or cut file is an
+/// error, as Cassandra's `IndexSummary.serializer.deserialize` fails on it) and, with the
+/// set's `Index.db`, every sampled entry must point at the start of an `Index.db` entry with
+/// the same key, at increasing positions, and its first and last keys must be the index's.
+/// Returns the number of sampled entries.
+pub fn verify_summary(summary: &[u8], version: Version, index: Option<&[u8]>) -> Result<u64> {
+    let s = crate::summary::Summary::parse(summary, version)?;
+    let n = s.entries().len() as u64;
+    let Some(index) = index else {
+        return Ok(n);
+    };
+    let bad = |message: String| Error::invalid(Component::Summary, 0, message);
+    let idx = crate::index::Index::new(index, version)?;
+    let mut prev: Option<u64> = None;
+    for (i, e) in s.entries().iter().enumerate() {
+        if prev.is_some_and(|p| p >= e.index_offset.0) {
+            return Err(bad(format!(
+                "entry {i} points at Index.db byte {}, not after the previous entry's {}",
+                e.index_offset.0,
+                prev.unwrap_or(0)
+            )));
+        }
+        prev = Some(e.index_offset.0);
+        let ie = idx.entry_at(e.index_offset).map_err(|err| {
+            bad(format!(
+                "entry {i} points at Index.db byte {}, where no index entry decodes ({err})",
+                e.index_offset.0
+            ))
+        })?;
+        if ie.key != e.key {
+            return Err(bad(format!(
+                "entry {i} has key 0x{} but the Index.db entry at byte {} has key 0x{}",
+                hex(e.key),
+                e.index_offset.0,
+                hex(ie.key)
+            )));
+        }
+    }
+    let mut first: Option<&[u8]> = None;
+    let mut last: Option<&[u8]> = None;
+    for e in crate::index::Index::parse_entries(index, version)? {
+        let e = e?;
+        first.get_or_insert(e.key);
+        last = Some(e.key);
+    }
+    match (first, last) {
+        (Some(f), Some(l)) if f != s.first_key() || l != s.last_key() => {
+            return Err(bad(format!(
+                "first/last keys 0x{}/0x{} are not Index.db's 0x{}/0x{}",
+                hex(s.first_key()),
+                hex(s.last_key()),
+                hex(f),
+                hex(l)
+            )));
+        }
+        (Some(_), Some(_)) => {}
+        _ if n > 0 => return Err(bad(format!("{n} sampled entries but Index.db is empty"))),
+        _ => {}
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Partition index against Data.db
 // ---------------------------------------------------------------------------------------------
 
@@ -1657,5 +1723,36 @@ mod tests {
         m.error_at = Some(1);
         let e = verify_partitions(&mut m, None, None).unwrap_err();
         assert!(matches!(e, Error::Truncated { offset: 1000, .. }), "{e:?}");
+    }
+
+    /// Issue 11 item 10: `inspect --verify` passed a 0-byte Summary.db. The summary is parsed
+    /// whole and matched with Index.db: empty, cut, or pointing at the wrong entries fails.
+    #[test]
+    fn empty_or_damaged_summary_fails_verify() {
+        // Index.db (nb): key, uvint data position, uvint promoted index size 0.
+        let keys: Vec<Vec<u8>> = (0..5u8).map(|i| vec![b'k', i]).collect();
+        let mut index = Vec::new();
+        let mut at = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            at.push(index.len() as u64);
+            index.extend_from_slice(&(k.len() as u16).to_be_bytes());
+            index.extend_from_slice(k);
+            index.push(i as u8 * 10);
+            index.push(0);
+        }
+        let entries: Vec<(&[u8], u64)> = keys.iter().map(|k| &k[..]).zip(at.clone()).collect();
+        let good = crate::sstable_writer::write_summary(&entries, 2);
+        assert_eq!(verify_summary(&good, Version::Nb, Some(&index)).unwrap(), 3);
+        assert!(verify_summary(&[], Version::Nb, Some(&index)).is_err());
+        assert!(verify_summary(&good[..good.len() - 3], Version::Nb, None).is_err());
+        // Entries shifted by one index entry: keys no longer match.
+        let shifted: Vec<(&[u8], u64)> = keys
+            .iter()
+            .map(|k| &k[..])
+            .zip(at.iter().skip(1).chain([&at[0]]).copied())
+            .collect();
+        let bad = crate::sstable_writer::write_summary(&shifted, 2);
+        let e = verify_summary(&bad, Version::Nb, Some(&index)).unwrap_err();
+        assert!(e.to_string().contains("Index.db"), "{e}");
     }
 }
