@@ -67,6 +67,10 @@ pub enum Error {
         /// What the store said.
         message: String,
     },
+    /// A decoding error met while reading a table's rows, before the caller adds the path of
+    /// the SSTable it is about (see `read::open::TableInput::name_failed_set`).
+    #[error("{0}")]
+    Decode(#[source] sstable_format::Error),
     /// Several sets failed; the first error is shown.
     #[error("{count} SSTable sets failed; first: {first}")]
     Several {
@@ -85,14 +89,24 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// A decoding error met while exporting rows (the caller adds the file).
+/// A decoding error met while reading rows (the caller adds the file, see [`Error::Decode`]).
 impl From<sstable_format::Error> for Error {
     fn from(e: sstable_format::Error) -> Self {
-        Error::Export(e.to_string())
+        Error::Decode(e)
     }
 }
 
 impl Error {
+    /// Whether this is a write to standard output whose reader has gone (`dump ... | head`):
+    /// not a failure of the run.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Stdout(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+            Error::Several { first, .. } => first.is_broken_pipe(),
+            _ => false,
+        }
+    }
+
     /// Shorthand for an [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

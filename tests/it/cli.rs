@@ -320,3 +320,27 @@ fn sample_backup_of_three_nodes_merges_to_the_expected_rows() {
         "{err}"
     );
 }
+
+/// `dump ... | head`: when the reader closes the pipe, the run stops quietly with status 0
+/// (as `inspect` and `plan` do). The read end is closed before the binary writes anything.
+#[test]
+fn closed_pipe_exits_quietly() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample");
+    for args in [
+        &["dump", "--now", "2024-01-01T00:00:00Z", sample][..],
+        &["inspect", sample],
+        &["plan", "--splits", "2", sample],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sstable-lake"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sstable-lake");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait for sstable-lake");
+        let err = stderr(&out);
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        assert!(!err.contains("error"), "{args:?}: {err}");
+    }
+}

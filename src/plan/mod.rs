@@ -1,4 +1,4 @@
-//! `sstable-lake plan`, and the splits `dump --shard`/`--split` reads: each table cut into token
+//! Planning: the splits `plan`, `dump --shard`/`--split` and `export` read: each table cut into token
 //! ranges of about equal stored bytes over all its SSTables (all nodes, all generations), each
 //! of which merges on its own (see [`sstable_format::split`]).
 //!
@@ -10,24 +10,23 @@
 //! Shards: with `N` shards and `M` splits per table (`M` defaults to `N`), shard `K` runs the
 //! splits `i` with `i mod N == K` of every table, each split merged alone, in ring order.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
 use sstable_format::chunks::{CompressedSource, UncompressedSource};
 use sstable_format::data::DataReader;
 use sstable_format::descriptor::ComponentName;
-use sstable_format::partitioner::{Partitioner, Token};
+use sstable_format::partitioner::Partitioner;
 use sstable_format::partitions::IndexFiles;
 use sstable_format::split::{
-    plan_splits, ByteRange, KeyReader, PartitionStart, Split, SstableSummary, Storage, TokenRange,
+    plan_splits, ByteRange, KeyReader, PartitionStart, Split, SstableSummary, Storage,
 };
 use sstable_format::{ChunkIndex, DataOffset};
 
-use crate::cli::{ShardPlan, SplitsPlan};
-use crate::discover::{discover, SstableSet};
+use crate::config::ShardPlan;
+use crate::discover::opened::{map_file, AnySource, OpenedSet};
+use crate::discover::SstableSet;
 use crate::error::Error;
-use crate::sstable::{map_file, AnySource, OpenedSet};
+use crate::io::Io;
 
 /// Where a set's partition starts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +40,8 @@ pub enum StartsFrom {
 }
 
 impl StartsFrom {
-    fn name(self) -> &'static str {
+    /// How `plan` names the source.
+    pub fn name(self) -> &'static str {
         match self {
             StartsFrom::Index => "Index.db",
             StartsFrom::Partitions => "Partitions.db",
@@ -206,7 +206,7 @@ fn summarize(
     };
     let comp = |c: &ComponentName| o.set.components.get(c).cloned();
     let from_index = if let Some(p) = comp(&ComponentName::Index) {
-        let bytes = map_file(&p)?;
+        let bytes = map_file(&o.io, &p)?;
         Some((
             SstableSummary::from_index(
                 IndexFiles::Big {
@@ -227,9 +227,9 @@ fn summarize(
             StartsFrom::Index,
         ))
     } else if let Some(p) = comp(&ComponentName::Partitions) {
-        let parts = map_file(&p)?;
+        let parts = map_file(&o.io, &p)?;
         let rows = match comp(&ComponentName::Rows) {
-            Some(r) => Some(map_file(&r)?),
+            Some(r) => Some(map_file(&o.io, &r)?),
             None => None,
         };
         let mut keys = KeyReader::new(|at: DataOffset| {
@@ -335,10 +335,10 @@ pub fn plan_opened(
 }
 
 /// Opens the sets of a table group and plans `n` splits.
-pub fn plan_group(sets: &[&SstableSet], n: usize) -> Result<Vec<Split>, Error> {
+pub fn plan_group(io: &Io, sets: &[&SstableSet], n: usize) -> Result<Vec<Split>, Error> {
     let opened = sets
         .iter()
-        .map(|s| OpenedSet::open(s))
+        .map(|s| OpenedSet::open(io, s))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(plan_opened(&opened, n)?.2)
 }
@@ -348,187 +348,64 @@ pub fn shard_share(shard: &ShardPlan, splits: &[Split]) -> Vec<usize> {
     sstable_format::split::shard_splits(shard.index, shard.count, splits.len()).collect()
 }
 
-/// Runs `plan`.
-pub fn run(plan: &SplitsPlan) -> Result<(), Error> {
-    let discovery = discover(&plan.paths)?;
-    for s in &discovery.skipped {
-        eprintln!("skipped {}: {}", s.path.display(), s.reason);
-    }
-    if discovery.sets.is_empty() {
-        return Err(Error::NothingFound(plan.paths.clone()));
-    }
-    let mut tables = Vec::new();
-    for group in discovery.tables() {
-        let opened = group
-            .sets
+/// One split a run reads: its index in the table's plan, and its byte range per set (`None`:
+/// the whole table, unsplit).
+pub type SplitWork = (usize, Option<Vec<ByteRange>>);
+
+/// Uncompressed bytes of a split (`None`: of the whole table).
+pub fn split_bytes(opened: &[OpenedSet], ranges: Option<&[ByteRange]>) -> u64 {
+    match ranges {
+        Some(r) => r
             .iter()
-            .map(|s| OpenedSet::open(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (partitioner, sets, splits) = plan_opened(&opened, plan.splits)?;
-        tables.push(TableSplits {
-            keyspace: group.keyspace.unwrap_or("?").to_string(),
-            table: group.table.unwrap_or("?").to_string(),
-            partitioner,
-            sets,
-            splits,
-        });
+            .map(|b| b.data_end.0.saturating_sub(b.data_start.0))
+            .sum(),
+        None => opened.iter().map(|o| storage_of(o).data_length()).sum(),
     }
-    let text = if plan.json {
-        let mut s = serde_json::to_string_pretty(&plan_json(&tables))
-            .map_err(|e| Error::Usage(format!("JSON: {e}")))?;
-        s.push('\n');
-        s
-    } else {
-        plan_text(&tables)
+}
+
+/// Stored bytes per split that `--threads` aims for when `--splits` is not given.
+pub const AUTO_SPLIT_BYTES: u64 = 128 << 20;
+
+/// Splits when not sharded: `splits` (`--splits`) when given, else one per
+/// [`AUTO_SPLIT_BYTES`] of `stored` bytes, at most 4 per thread; 1 with one thread.
+pub fn auto_splits(splits: Option<usize>, threads: usize, stored: u64) -> usize {
+    if let Some(n) = splits {
+        return n;
+    }
+    if threads <= 1 {
+        return 1;
+    }
+    let by_size = usize::try_from(stored.div_ceil(AUTO_SPLIT_BYTES)).unwrap_or(usize::MAX);
+    by_size.clamp(1, threads.saturating_mul(4))
+}
+
+/// The splits a run of a table reads: of `n_splits` splits, this `shard`'s share (or all),
+/// empty ones left out; the whole table unsplit when `n_splits <= 1` and not sharded. With a
+/// shard, also the estimated stored bytes of its share.
+pub fn split_work(
+    opened: &[OpenedSet],
+    n_splits: usize,
+    shard: Option<&ShardPlan>,
+) -> Result<(Vec<SplitWork>, Option<u64>), Error> {
+    if n_splits <= 1 && shard.is_none() {
+        return Ok((vec![(0, None)], None));
+    }
+    let (_, _, splits) = plan_opened(opened, n_splits)?;
+    let mine: Vec<usize> = match shard {
+        Some(sh) => shard_share(sh, &splits),
+        None => (0..splits.len()).collect(),
     };
-    match &plan.out {
-        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        }),
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(Error::Stdout)
-        }
-    }
-}
-
-fn token_json(t: &Option<Token>) -> Value {
-    t.as_ref()
-        .map_or(Value::Null, |t| Value::String(t.to_string()))
-}
-
-/// The plan as JSON: `{"tables": [{keyspace, table, partitioner, sstables, splits}]}`. Tokens
-/// are strings (Murmur3 and Random tokens in decimal, byte-ordered ones in hex); `start` is
-/// exclusive and `end` inclusive, `null` being the ring's minimum / maximum; an empty split has
-/// `"empty": true`.
-pub fn plan_json(tables: &[TableSplits]) -> Value {
-    let tables: Vec<Value> = tables
-        .iter()
-        .map(|t| {
-            let sstables: Vec<Value> = t
-                .sets
-                .iter()
-                .map(|s| {
-                    json!({
-                        "data": s.data_path.display().to_string(),
-                        "partitions": s.partitions,
-                        "data_length": s.data_length,
-                        "stored_length": s.stored_length,
-                        "partition_starts_from": s.starts_from.name(),
-                    })
-                })
-                .collect();
-            let splits: Vec<Value> = t
-                .splits
-                .iter()
-                .map(|sp| {
-                    let (empty, start, end) = match &sp.range {
-                        TokenRange::Empty => (true, Value::Null, Value::Null),
-                        TokenRange::Range { start, end } => {
-                            (false, token_json(start), token_json(end))
-                        }
-                    };
-                    let per: Vec<Value> = sp
-                        .per_sstable
-                        .iter()
-                        .map(|r| {
-                            json!({
-                                "sstable": r.sstable,
-                                "data_start": r.data_start.0,
-                                "data_end": r.data_end.0,
-                                "first_chunk": r.first_chunk.0,
-                                "end_chunk": r.end_chunk.0,
-                                "file_start": r.file_start.0,
-                                "file_end": r.file_end.0,
-                                "partitions": r.partitions,
-                                "estimated_bytes": r.estimated_bytes,
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "index": sp.index,
-                        "empty": empty,
-                        "start": start,
-                        "end": end,
-                        "partitions": sp.partitions,
-                        "estimated_bytes": sp.estimated_bytes,
-                        "sstables": per,
-                    })
-                })
-                .collect();
-            json!({
-                "keyspace": t.keyspace,
-                "table": t.table,
-                "partitioner": t.partitioner.class_name(),
-                "sstables": sstables,
-                "splits": splits,
-            })
-        })
+    let work: Vec<SplitWork> = mine
+        .into_iter()
+        .filter_map(|i| splits.get(i))
+        .filter(|sp| !sp.per_sstable.iter().all(ByteRange::is_empty))
+        .map(|sp| (sp.index, Some(sp.per_sstable.clone())))
         .collect();
-    json!({ "tables": tables })
-}
-
-/// The plan as text.
-pub fn plan_text(tables: &[TableSplits]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    for t in tables {
-        let stored: u64 = t.sets.iter().map(|x| x.stored_length).sum();
-        let _ = writeln!(
-            s,
-            "{}.{}: {} sstable(s), {} stored bytes, {}, {} split(s)",
-            t.keyspace,
-            t.table,
-            t.sets.len(),
-            stored,
-            t.partitioner.class_name(),
-            t.splits.len()
-        );
-        for (i, x) in t.sets.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "  sstable {i}: {} ({} partition(s), {} bytes, {} stored; starts from {})",
-                x.data_path.display(),
-                x.partitions,
-                x.data_length,
-                x.stored_length,
-                x.starts_from.name()
-            );
-        }
-        for sp in &t.splits {
-            let range = match &sp.range {
-                TokenRange::Empty => "empty".to_string(),
-                TokenRange::Range { start, end } => format!(
-                    "tokens ({}, {}]",
-                    start.as_ref().map_or("min".to_string(), Token::to_string),
-                    end.as_ref().map_or("max".to_string(), Token::to_string)
-                ),
-            };
-            let _ = writeln!(
-                s,
-                "  split {}: {range}: {} partition(s), ~{} stored bytes",
-                sp.index, sp.partitions, sp.estimated_bytes
-            );
-            for r in sp.per_sstable.iter().filter(|r| !r.is_empty()) {
-                let _ = writeln!(
-                    s,
-                    "    sstable {}: data {}..{}, chunks {}..{} (file bytes {}..{}), {} partition(s), ~{} bytes",
-                    r.sstable,
-                    r.data_start,
-                    r.data_end,
-                    r.first_chunk,
-                    r.end_chunk,
-                    r.file_start,
-                    r.file_end,
-                    r.partitions,
-                    r.estimated_bytes
-                );
-            }
-        }
-    }
-    s
+    let estimated = shard.map(|_| {
+        work.iter()
+            .filter_map(|(i, _)| splits.get(*i))
+            .map(|sp| sp.estimated_bytes)
+            .sum()
+    });
+    Ok((work, estimated))
 }

@@ -1,7 +1,7 @@
 //! Backup discovery: walks the input files and directories, groups SSTable components into sets
 //! (one generation in one directory), works out keyspace, table, node and snapshot from the
 //! layout, and reports what it skips and why. An `s3://` or `gs://` input is listed instead
-//! of walked (see [`crate::store`]); its objects' URLs go through the same classification as
+//! of walked (see [`crate::io`]); its objects' URLs go through the same classification as
 //! local paths.
 //!
 //! Mirrors Cassandra's `db/Directories` (data, `snapshots/<tag>/`, `backups/`, `.<index>/`
@@ -24,12 +24,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::path::{Component as PathComponent, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sstable_format::descriptor::{ComponentName, Descriptor};
 
 use crate::error::Error;
+use crate::io::Io;
+
+mod build;
+pub mod opened;
+
+use build::{build, file_name_str};
 
 /// Where a set sits in a node's directory tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -216,8 +222,8 @@ pub struct DiscoverOptions {
 }
 
 /// Discovers the sstable sets under `inputs` (files or directories) with default options.
-pub fn discover(inputs: &[PathBuf]) -> Result<Discovery, Error> {
-    discover_with(inputs, DiscoverOptions::default())
+pub fn discover(io: &Io, inputs: &[PathBuf]) -> Result<Discovery, Error> {
+    discover_with(io, inputs, DiscoverOptions::default())
 }
 
 /// Discovers the sstable sets under `inputs` (files or directories).
@@ -225,7 +231,11 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Discovery, Error> {
 /// Directories are walked recursively; symbolic links are followed (to files and to
 /// directories, each real directory being walked once). A missing or unreadable input is an
 /// error; everything else odd is reported in the result.
-pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Discovery, Error> {
+pub fn discover_with(
+    io: &Io,
+    inputs: &[PathBuf],
+    options: DiscoverOptions,
+) -> Result<Discovery, Error> {
     if inputs.is_empty() {
         return Err(Error::Discovery {
             path: PathBuf::new(),
@@ -236,8 +246,8 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
     let mut visited = HashSet::new();
     let mut broken = Vec::new();
     for input in inputs {
-        if crate::store::is_remote(input) {
-            add_objects(input, &mut files)?;
+        if crate::io::is_remote(input) {
+            add_objects(io, input, &mut files)?;
             continue;
         }
         let abs = std::path::absolute(input).map_err(|e| Error::io(input, e))?;
@@ -253,7 +263,7 @@ pub fn discover_with(inputs: &[PathBuf], options: DiscoverOptions) -> Result<Dis
             });
         }
     }
-    let mut out = build(files, options);
+    let mut out = build(io, files, options);
     out.skipped.extend(broken);
     out.skipped.sort();
     Ok(out)
@@ -292,15 +302,16 @@ fn add_set_of(file: &Path, siblings: Vec<PathBuf>, files: &mut BTreeSet<PathBuf>
 
 /// An `s3://` or `gs://` input: every object under the prefix (the listing is classified
 /// exactly as a directory walk), or, when the URL names one object, that object's set.
-fn add_objects(input: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
-    let listed = crate::store::list(input)?;
+fn add_objects(io: &Io, input: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), Error> {
+    let listed = io.list(input)?;
     if !listed.is_empty() {
         files.extend(listed.into_iter().map(|(p, _)| p));
         return Ok(());
     }
-    let parent = input.parent().filter(|p| crate::store::is_remote(p));
+    let parent = input.parent().filter(|p| crate::io::is_remote(p));
     let siblings: Vec<PathBuf> = match parent {
-        Some(dir) => crate::store::list(dir)?
+        Some(dir) => io
+            .list(dir)?
             .into_iter()
             .map(|(p, _)| p)
             .filter(|p| p.parent() == Some(dir))
@@ -349,562 +360,6 @@ fn walk(
     Ok(())
 }
 
-/// Gives every 2.x set the 2.x schema-table sets of its node.
-fn attach_system_schema_sets(sets: &mut [SstableSet]) {
-    let mut by_node: BTreeMap<Option<String>, Vec<SstableSet>> = BTreeMap::new();
-    for s in sets.iter().filter(|s| is_legacy_schema_table(s)) {
-        by_node.entry(s.node.clone()).or_default().push(s.clone());
-    }
-    let by_node: BTreeMap<Option<String>, Arc<[SstableSet]>> = by_node
-        .into_iter()
-        .map(|(n, v)| (n, Arc::from(v)))
-        .collect();
-    for s in sets.iter_mut() {
-        let legacy = s.descriptor.version.is_some_and(|v| v.is_legacy_layout());
-        if legacy && !is_legacy_schema_table(s) {
-            if let Some(v) = by_node.get(&s.node) {
-                s.system_schema_sets = Arc::clone(v);
-            }
-        }
-    }
-}
-
-/// Where a directory sits: the table directory, the snapshot tag, the index name, the kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Placement {
-    table_dir: PathBuf,
-    index: Option<String>,
-    snapshot: Option<String>,
-    location: LocationKind,
-    keyspace: Option<String>,
-    table: Option<String>,
-    table_id: Option<String>,
-}
-
-fn file_name_str(p: &Path) -> Option<&str> {
-    p.file_name().and_then(|n| n.to_str())
-}
-
-/// Splits `<table>-<32 hex>` into the table name and the id.
-fn split_table_dir(name: &str) -> Option<(&str, &str)> {
-    let (table, id) = name.rsplit_once('-')?;
-    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !table.is_empty())
-        .then_some((table, id))
-}
-
-fn place(dir: &Path) -> Placement {
-    let name = file_name_str(dir).unwrap_or("");
-    let parent = dir.parent().unwrap_or(dir);
-    // `.<index>/` counts only inside a real table directory (or its snapshot/backups), so
-    // that hidden directories such as tempfile's `.tmpXXXX` are not mistaken for indexes.
-    if let Some(index) = name.strip_prefix('.').filter(|i| !i.is_empty()) {
-        let inner = place_unindexed(parent);
-        if inner.table_id.is_some() {
-            return Placement {
-                index: Some(index.to_string()),
-                ..inner
-            };
-        }
-    }
-    place_unindexed(dir)
-}
-
-fn place_unindexed(dir: &Path) -> Placement {
-    let name = file_name_str(dir).unwrap_or("");
-    let parent = dir.parent();
-    let (table_dir, snapshot, location) = if name == "backups" {
-        (
-            parent.unwrap_or(dir).to_path_buf(),
-            None,
-            LocationKind::Backups,
-        )
-    } else if let Some(tdir) = parent
-        .filter(|p| file_name_str(p) == Some("snapshots"))
-        .and_then(Path::parent)
-    {
-        (
-            tdir.to_path_buf(),
-            Some(name.to_string()),
-            LocationKind::Snapshot,
-        )
-    } else if matches!(name, "upload" | "staging" | "quarantine") {
-        (
-            parent.unwrap_or(dir).to_path_buf(),
-            None,
-            LocationKind::Other,
-        )
-    } else {
-        (dir.to_path_buf(), None, LocationKind::DataDir)
-    };
-    let tname = file_name_str(&table_dir).unwrap_or("");
-    let keyspace = table_dir
-        .parent()
-        .and_then(file_name_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    let (table, table_id, location) = match split_table_dir(tname) {
-        Some((t, id)) => (Some(t.to_string()), Some(id.to_ascii_lowercase()), location),
-        None => (
-            (!tname.is_empty()).then(|| tname.to_string()),
-            None,
-            if location == LocationKind::DataDir {
-                LocationKind::Other
-            } else {
-                location
-            },
-        ),
-    };
-    Placement {
-        table_dir,
-        index: None,
-        snapshot,
-        location,
-        keyspace,
-        table,
-        table_id,
-    }
-}
-
-/// Files of one set while grouping.
-#[derive(Debug)]
-struct Group {
-    descriptor: Descriptor,
-    components: BTreeMap<ComponentName, PathBuf>,
-}
-
-/// A transaction log's verdict on the sets it names.
-#[derive(Debug, Default)]
-struct TxnVerdicts {
-    /// (dir, base name) → reason.
-    skip: BTreeMap<(PathBuf, String), String>,
-}
-
-fn is_txn_log(name: &str) -> bool {
-    name.ends_with(".log") && name.contains("_txn_")
-}
-
-/// Reads a transaction log (`LogFile`: lines `type:[path,updateTime,numFiles][checksum]`).
-fn read_txn_log(path: &Path, verdicts: &mut TxnVerdicts, warnings: &mut Vec<Warning>) {
-    let dir = path.parent().unwrap_or(path).to_path_buf();
-    let text = match crate::store::read_whole(path) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => {
-            warnings.push(Warning {
-                path: path.to_path_buf(),
-                message: format!("cannot read transaction log: {e}"),
-            });
-            return;
-        }
-    };
-    let mut adds = Vec::new();
-    let mut removes = Vec::new();
-    let mut commit = false;
-    let mut abort = false;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let Some((kind, rest)) = line.split_once(':') else {
-            warnings.push(Warning {
-                path: path.to_path_buf(),
-                message: format!("unparsable transaction log line {line:?}"),
-            });
-            continue;
-        };
-        let record_path = rest
-            .strip_prefix('[')
-            .and_then(|r| r.split(',').next())
-            .map(|p| p.trim_end_matches(']'));
-        match kind.to_ascii_lowercase().as_str() {
-            "add" | "remove" => {
-                let base = record_path
-                    .and_then(|p| p.rsplit(['/', '\\']).next())
-                    .filter(|b| !b.is_empty());
-                match base {
-                    Some(b) if kind.eq_ignore_ascii_case("add") => adds.push(b.to_string()),
-                    Some(b) => removes.push(b.to_string()),
-                    None => warnings.push(Warning {
-                        path: path.to_path_buf(),
-                        message: format!("transaction log record without a file: {line:?}"),
-                    }),
-                }
-            }
-            "commit" => commit = true,
-            "abort" => abort = true,
-            _ => warnings.push(Warning {
-                path: path.to_path_buf(),
-                message: format!("unknown transaction log record {line:?}"),
-            }),
-        }
-    }
-    let log_name = file_name_str(path).unwrap_or("");
-    if commit && !abort {
-        for b in removes {
-            verdicts.skip.insert(
-                (dir.clone(), b),
-                format!("obsolete: removed by committed transaction {log_name}"),
-            );
-        }
-    } else {
-        let state = if abort { "aborted" } else { "unfinished" };
-        for b in adds {
-            verdicts.skip.insert(
-                (dir.clone(), b),
-                format!("written by {state} transaction {log_name}"),
-            );
-        }
-    }
-}
-
-/// Reads a snapshot's manifest; returns it and the names it lists.
-fn read_manifest(path: &Path) -> Result<SnapshotManifest, String> {
-    let bytes = crate::store::read_whole(path).map_err(|e| format!("cannot read manifest: {e}"))?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not JSON: {e}"))?;
-    let text = |v: Option<&serde_json::Value>| -> Option<String> {
-        match v? {
-            serde_json::Value::Null => None,
-            serde_json::Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        }
-    };
-    if let Some(files) = v.get("files") {
-        let listed = files
-            .as_array()
-            .ok_or("manifest.json: \"files\" is not a list")?
-            .iter()
-            .map(|f| f.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or("manifest.json: \"files\" holds a non-string")?;
-        return Ok(SnapshotManifest {
-            path: path.to_path_buf(),
-            format: ManifestFormat::Files,
-            created_at: text(v.get("created_at")),
-            expires_at: text(v.get("expires_at")),
-            ephemeral: v.get("ephemeral").and_then(serde_json::Value::as_bool),
-            listed,
-            missing: Vec::new(),
-            unlisted: Vec::new(),
-        });
-    }
-    if let Some(sstables) = v.get("sstables") {
-        let listed = sstables
-            .as_array()
-            .ok_or("manifest.json: \"sstables\" is not a list")?
-            .iter()
-            .map(|s| {
-                s.get("toc_name")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_string)
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or("manifest.json: an sstable entry has no \"toc_name\"")?;
-        let snap = v.get("snapshot");
-        return Ok(SnapshotManifest {
-            path: path.to_path_buf(),
-            format: ManifestFormat::Scylla,
-            created_at: text(snap.and_then(|s| s.get("created_at"))),
-            expires_at: text(snap.and_then(|s| s.get("expires_at"))),
-            ephemeral: None,
-            listed,
-            missing: Vec::new(),
-            unlisted: Vec::new(),
-        });
-    }
-    Err("manifest.json has neither \"files\" nor \"sstables\"".to_string())
-}
-
-/// The (dir, base name) a listed manifest entry refers to.
-fn manifest_entry_key(snapshot_dir: &Path, entry: &str) -> Option<(PathBuf, String)> {
-    let rel = Path::new(entry);
-    let name = file_name_str(rel)?;
-    Descriptor::parse_file_name(name).ok()??;
-    let dir = match rel.parent() {
-        Some(p) if !p.as_os_str().is_empty() => snapshot_dir.join(p),
-        _ => snapshot_dir.to_path_buf(),
-    };
-    Some((dir, base_of(name)?))
-}
-
-/// The literal file-name prefix of a component file (`nb-1-big` of `nb-1-big-Data.db`).
-fn base_of(name: &str) -> Option<String> {
-    name.rsplit_once('-').map(|(b, _)| b.to_string())
-}
-
-fn build(files: BTreeSet<PathBuf>, options: DiscoverOptions) -> Discovery {
-    let mut out = Discovery::default();
-    let mut groups: BTreeMap<(PathBuf, String), Group> = BTreeMap::new();
-    let mut verdicts = TxnVerdicts::default();
-    let mut manifests: Vec<PathBuf> = Vec::new();
-    let mut schemas: BTreeSet<PathBuf> = BTreeSet::new();
-
-    for path in files {
-        let Some(name) = file_name_str(&path).map(str::to_string) else {
-            out.skipped.push(Skipped {
-                path,
-                reason: "file name is not UTF-8".to_string(),
-            });
-            continue;
-        };
-        let dir = path.parent().unwrap_or(&path).to_path_buf();
-        if name == "manifest.json" {
-            manifests.push(path);
-            continue;
-        }
-        if name == "schema.cql" {
-            schemas.insert(dir);
-            continue;
-        }
-        if is_txn_log(&name) {
-            read_txn_log(&path, &mut verdicts, &mut out.warnings);
-            continue;
-        }
-        match Descriptor::parse_file_name(&name) {
-            Ok(Some((descriptor, component))) => {
-                let Some(base) = base_of(&name) else { continue };
-                let g = groups.entry((dir, base)).or_insert_with(|| Group {
-                    descriptor,
-                    components: BTreeMap::new(),
-                });
-                g.components.insert(component, path);
-            }
-            Ok(None) => out.skipped.push(Skipped {
-                path,
-                reason: "not an sstable component".to_string(),
-            }),
-            Err(e) => out.skipped.push(Skipped {
-                path,
-                reason: format!("malformed sstable file name: {e}"),
-            }),
-        }
-    }
-
-    // Snapshot manifests: which sets they list.
-    let mut listed_by_dir: BTreeMap<PathBuf, (usize, BTreeSet<(PathBuf, String)>)> =
-        BTreeMap::new();
-    for mpath in manifests {
-        let sdir = mpath.parent().unwrap_or(&mpath).to_path_buf();
-        match read_manifest(&mpath) {
-            Ok(mut m) => {
-                let keys: BTreeSet<_> = m
-                    .listed
-                    .iter()
-                    .filter_map(|e| manifest_entry_key(&sdir, e))
-                    .collect();
-                for key in &keys {
-                    let present = groups
-                        .get(key)
-                        .is_some_and(|g| g.components.contains_key(&ComponentName::Data));
-                    if !present {
-                        let data = groups
-                            .get(key)
-                            .map(|g| g.descriptor.file_name(&ComponentName::Data))
-                            .unwrap_or_else(|| format!("{}-Data.db", key.1));
-                        m.missing.push(key.0.join(data));
-                    }
-                }
-                listed_by_dir.insert(sdir, (out.manifests.len(), keys));
-                out.manifests.push(m);
-            }
-            Err(message) => out.warnings.push(Warning {
-                path: mpath,
-                message,
-            }),
-        }
-    }
-
-    let mut sets = Vec::new();
-    for ((dir, base), g) in groups {
-        let placement = place(&dir);
-        let report_path = g
-            .components
-            .get(&ComponentName::Data)
-            .or_else(|| g.components.values().next())
-            .cloned()
-            .unwrap_or_else(|| dir.join(&base));
-        let skip = |out: &mut Discovery, reason: String| {
-            out.skipped.push(Skipped {
-                path: report_path.clone(),
-                reason,
-            })
-        };
-        if g.descriptor.temporary {
-            skip(&mut out, "temporary sstable (tmp-/tmplink-)".to_string());
-            continue;
-        }
-        if let Some(reason) = verdicts.skip.get(&(dir.clone(), base.clone())) {
-            skip(&mut out, reason.clone());
-            continue;
-        }
-        if g.components
-            .contains_key(&ComponentName::Other("TemporaryTOC.txt".to_string()))
-        {
-            skip(
-                &mut out,
-                "unfinished ScyllaDB write (TemporaryTOC.txt present)".to_string(),
-            );
-            continue;
-        }
-        if !g.components.contains_key(&ComponentName::Data) {
-            skip(&mut out, "no Data.db in the set".to_string());
-            continue;
-        }
-        let index = placement.index.clone().or_else(|| {
-            g.descriptor
-                .is_legacy_secondary_index()
-                .then(|| g.descriptor.table.clone())
-                .flatten()
-        });
-        if let Some(ix) = &index {
-            if !options.include_secondary_indexes {
-                skip(&mut out, format!("secondary index sstable ({ix})"));
-                continue;
-            }
-        }
-        // The manifest of the snapshot directory (the index sub-directory's parent too).
-        let snapshot_dir = if placement.index.is_some() {
-            dir.parent().unwrap_or(&dir).to_path_buf()
-        } else {
-            dir.clone()
-        };
-        let in_manifest = listed_by_dir.get_mut(&snapshot_dir).map(|(i, keys)| {
-            let listed = keys.contains(&(dir.clone(), base.clone()));
-            if !listed {
-                if let (Some(m), Some(p)) = (
-                    out.manifests.get_mut(*i),
-                    g.components.get(&ComponentName::Data),
-                ) {
-                    m.unlisted.push(p.clone());
-                }
-            }
-            listed
-        });
-        let schema_cql = [&dir, &snapshot_dir]
-            .into_iter()
-            .find(|d| schemas.contains(*d))
-            .map(|d| d.join("schema.cql"));
-        let (keyspace, table) = match (&g.descriptor.keyspace, &g.descriptor.table) {
-            (Some(k), Some(t)) => (Some(k.clone()), Some(t.clone())),
-            (None, Some(t)) => (placement.keyspace.clone(), Some(t.clone())),
-            _ => (placement.keyspace.clone(), placement.table.clone()),
-        };
-        let location = if placement.location == LocationKind::Other
-            && placement.snapshot.is_none()
-            && g.descriptor.table.is_some()
-            && g.descriptor.table == placement.table
-        {
-            LocationKind::DataDir
-        } else {
-            placement.location
-        };
-        sets.push((
-            placement.table_dir.clone(),
-            SstableSet {
-                dir,
-                descriptor: g.descriptor,
-                components: g.components,
-                keyspace,
-                table,
-                table_id: placement.table_id,
-                index: placement.index.or(index),
-                node: None,
-                snapshot: placement.snapshot,
-                location,
-                schema_cql,
-                in_manifest,
-                system_schema_sets: Arc::from(Vec::new()),
-            },
-        ));
-    }
-
-    assign_nodes(&mut sets);
-    out.sets = sets.into_iter().map(|(_, s)| s).collect();
-    attach_system_schema_sets(&mut out.sets);
-    out.sets.sort_by(|a, b| {
-        (
-            &a.keyspace,
-            &a.table,
-            &a.node,
-            &a.dir,
-            &a.descriptor.generation,
-        )
-            .cmp(&(
-                &b.keyspace,
-                &b.table,
-                &b.node,
-                &b.dir,
-                &b.descriptor.generation,
-            ))
-    });
-    out.skipped.sort();
-    out.warnings.sort();
-    for m in &mut out.manifests {
-        m.missing.sort();
-        m.unlisted.sort();
-    }
-    out.manifests.sort_by(|a, b| a.path.cmp(&b.path));
-    out
-}
-
-/// (keyspace, table).
-type TableKey = (Option<String>, Option<String>);
-
-fn components_of(p: &Path) -> Vec<String> {
-    p.components()
-        .filter_map(|c| match c {
-            PathComponent::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Node detection: when the same (keyspace, table) sits in two table directories whose paths
-/// have the same depth and differ in exactly one directory above the keyspace directory
-/// (`node1/data/ks/tbl-id` and `node2/data/ks/tbl-id`), that directory names the node. Every set
-/// under a node directory found that way gets the node name.
-fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
-    let mut dirs_by_table: BTreeMap<TableKey, BTreeSet<Vec<String>>> = BTreeMap::new();
-    for (table_dir, s) in sets.iter() {
-        dirs_by_table
-            .entry((s.keyspace.clone(), s.table.clone()))
-            .or_default()
-            .insert(components_of(table_dir));
-    }
-    // Node directories, as component lists (prefix + node name).
-    let mut node_dirs: BTreeSet<Vec<String>> = BTreeSet::new();
-    for dirs in dirs_by_table.values() {
-        let dirs: Vec<_> = dirs.iter().collect();
-        for (n, a) in dirs.iter().enumerate() {
-            for b in dirs.iter().skip(n + 1) {
-                if a.len() != b.len() {
-                    continue;
-                }
-                let mut diff = a
-                    .iter()
-                    .zip(b.iter())
-                    .enumerate()
-                    .filter(|(_, (x, y))| x != y);
-                let (Some((i, _)), None) = (diff.next(), diff.next()) else {
-                    continue;
-                };
-                // Above the keyspace directory.
-                if i + 2 < a.len() {
-                    node_dirs.insert(a.iter().take(i + 1).cloned().collect());
-                    node_dirs.insert(b.iter().take(i + 1).cloned().collect());
-                }
-            }
-        }
-    }
-    if node_dirs.is_empty() {
-        return;
-    }
-    for (table_dir, s) in sets.iter_mut() {
-        let comps = components_of(table_dir);
-        let best = node_dirs
-            .iter()
-            .filter(|n| n.len() + 2 <= comps.len() && comps.starts_with(n))
-            .max_by_key(|n| n.len());
-        s.node = best.and_then(|n| n.last().cloned());
-    }
-}
-
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -950,7 +405,7 @@ mod tests {
         set_files(&t, "tmp-nb-11-big", BIG);
         set_files(&t, "nb-12-big", &["Index.db", "Statistics.db"]);
         touch(&t.join("notes.txt"));
-        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        let d = discover(&Io::default(), &[tmp.path().to_path_buf()]).unwrap();
         assert_eq!(
             data_names(&d),
             [
@@ -1022,7 +477,7 @@ mod tests {
             format!("add:[{abs}/nb-6-big,0,8][1]\nabort:[,0,0][2]\n"),
         )
         .unwrap();
-        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        let d = discover(&Io::default(), &[tmp.path().to_path_buf()]).unwrap();
         assert_eq!(
             data_names(&d),
             ["nb-1-big-Data.db", "nb-2-big-Data.db", "nb-5-big-Data.db"]
@@ -1081,7 +536,7 @@ mod tests {
         // Incremental backups.
         set_files(&t.join("backups"), "nb-7-big", BIG);
 
-        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        let d = discover(&Io::default(), &[tmp.path().to_path_buf()]).unwrap();
         assert_eq!(d.sets.len(), 5, "{:?}", data_names(&d));
         let by_name = |n: &str, tag: Option<&str>| {
             d.sets
@@ -1147,6 +602,7 @@ mod tests {
             .any(|k| k.path.starts_with(s2.join(".tbl_v_idx")) && k.reason.contains("tbl_v_idx")));
         // ... or kept on request.
         let d = discover_with(
+            &Io::default(),
             &[tmp.path().to_path_buf()],
             DiscoverOptions {
                 include_secondary_indexes: true,
@@ -1173,7 +629,7 @@ mod tests {
             "nb-4-big",
             BIG,
         );
-        let d = discover(&[tmp.path().to_path_buf()]).unwrap();
+        let d = discover(&Io::default(), &[tmp.path().to_path_buf()]).unwrap();
         let got: Vec<_> = d
             .sets
             .iter()
@@ -1213,7 +669,7 @@ mod tests {
             staged.path().join("nb-9-big-Data.db"),
         )
         .unwrap();
-        let d = discover(&[staged.path().to_path_buf()]).unwrap();
+        let d = discover(&Io::default(), &[staged.path().to_path_buf()]).unwrap();
         assert_eq!(d.sets.len(), 2, "{:?}", data_names(&d));
         let ka = d
             .sets
@@ -1239,16 +695,16 @@ mod tests {
             .any(|k| k.path.ends_with("nb-9-big-Data.db") && k.reason.contains("dangling")));
         // Inputs may also be files, given twice: a file stands for its whole set.
         let f = staged.path().join("ks-tbl-ka-1-Data.db");
-        let d = discover(&[f.clone(), f]).unwrap();
+        let d = discover(&Io::default(), &[f.clone(), f]).unwrap();
         assert_eq!(d.sets.len(), 1);
         assert_eq!(d.sets[0].components.len(), BIG.len());
         assert!(d.sets[0]
             .components
             .contains_key(&ComponentName::Statistics));
         // A missing input is an error naming it.
-        let e = discover(&[staged.path().join("nope")]).unwrap_err();
+        let e = discover(&Io::default(), &[staged.path().join("nope")]).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
-        assert!(discover(&[]).is_err());
+        assert!(discover(&Io::default(), &[]).is_err());
     }
 
     fn corpus_root() -> Option<PathBuf> {
@@ -1273,7 +729,7 @@ mod tests {
     fn whole_corpus_one_set_per_catalog_row() {
         let Some(root) = corpus_root() else { return };
         let catalog = fs::read_to_string(root.join("CATALOG.tsv")).unwrap();
-        let d = discover(std::slice::from_ref(&root)).unwrap();
+        let d = discover(&Io::default(), std::slice::from_ref(&root)).unwrap();
         let root = std::path::absolute(&root).unwrap();
         let mut rows = 0;
         for line in catalog.lines().skip(1).filter(|l| !l.trim().is_empty()) {

@@ -4,7 +4,9 @@
 //! or several (generations, replicas) merged — optionally restricted to a split's byte ranges.
 //! Shared by `dump`, `export` and `inspect`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use sstable_format::data::{DataReader, PartitionReader};
 use sstable_format::legacy::{LegacyLayout, LegacyReader};
@@ -14,16 +16,19 @@ use sstable_format::schema::Schema;
 use sstable_format::split::ByteRange;
 use sstable_format::CqlType;
 
-use crate::cli::{parse_instant, NowPlan};
+use crate::config::NowPlan;
+use crate::discover::opened::OpenedSet;
 use crate::discover::SstableSet;
 use crate::error::Error;
-use crate::sstable::OpenedSet;
-use crate::table::{SetMapping, TableView};
+use crate::io::Io;
+use crate::read::table_view::{SetMapping, TableView};
+use crate::time::parse_instant;
 
 /// The instant of `--now` for one table: as given, or its snapshot time (the manifest's
 /// `created_at`, else the newest modification time of its SSTables' files, which a snapshot's
 /// hard links keep from the flush: a lower bound of the snapshot time).
-pub(crate) fn resolve_now(
+pub fn resolve_now(
+    io: &Io,
     now: NowPlan,
     sets: &[&SstableSet],
     discovery: &crate::discover::Discovery,
@@ -43,7 +48,7 @@ pub(crate) fn resolve_now(
             created.unwrap_or_else(|| {
                 sets.iter()
                     .flat_map(|s| s.components.values())
-                    .filter_map(|p| crate::store::metadata(p)?.1)
+                    .filter_map(|p| io.metadata(p)?.1)
                     .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map(|d| d.as_secs() as i64)
                     .max()
@@ -55,7 +60,7 @@ pub(crate) fn resolve_now(
 
 /// The table's view for a group of sets: the schema when there is one, else the union of the
 /// sets' headers (first set's key and clustering, then every column seen).
-pub(crate) fn group_view(
+pub fn group_view(
     opened: &[OpenedSet],
     sets: &[&SstableSet],
     user_schema: Option<&Schema>,
@@ -87,7 +92,7 @@ pub(crate) fn group_view(
 
 /// The live-row input of one table: its view, the mapping its cells decode with, and a reader
 /// over its sets (one set read directly, several merged).
-pub(crate) struct TableInput<'a> {
+pub struct TableInput<'a> {
     /// Output columns.
     pub view: TableView,
     /// How the reader's columns map to the view's.
@@ -96,10 +101,102 @@ pub(crate) struct TableInput<'a> {
     pub partitioner: Partitioner,
     /// The partitions.
     pub reader: TableReader<'a>,
+    /// The Data.db path of every set (`opened` order).
+    paths: Vec<PathBuf>,
+    /// The index in `paths` of the set whose reader failed in a merge ([`NO_FAILURE`]: none).
+    failed: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for TableInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableInput")
+            .field("view", &self.view)
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for TableReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TableReader::Single(_) => "TableReader::Single",
+            TableReader::Merged(_) => "TableReader::Merged",
+        })
+    }
+}
+
+/// No reader of the merge has failed.
+const NO_FAILURE: usize = usize::MAX;
+
+impl TableInput<'_> {
+    /// The Data.db of the set a decoding error is about: in a merge, the set whose reader
+    /// failed, else the first (for a single set, the only) one.
+    pub fn failed_path(&self) -> PathBuf {
+        let i = match self.failed.load(Ordering::Relaxed) {
+            NO_FAILURE => 0,
+            i => i,
+        };
+        self.paths.get(i).cloned().unwrap_or_default()
+    }
+
+    /// `source` (met while reading the table's rows) with the path of the set it is about.
+    pub fn format_error(&self, source: sstable_format::Error) -> Error {
+        Error::Format {
+            path: self.failed_path(),
+            source,
+        }
+    }
+
+    /// The error of a run over the rows with the failing set's path added to decoding
+    /// errors ([`Error::Decode`]).
+    pub fn name_failed_set<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        result.map_err(|e| match e {
+            Error::Decode(source) => self.format_error(source),
+            other => other,
+        })
+    }
+}
+
+/// A reader of one set of a merge that records its index when it fails, so that the error
+/// can name the set (the merge's error does not say which of its sources it came from).
+struct Tagged<'a> {
+    inner: Box<dyn PartitionReader + 'a>,
+    index: usize,
+    failed: Arc<AtomicUsize>,
+}
+
+impl PartitionReader for Tagged<'_> {
+    fn next_partition(
+        &mut self,
+    ) -> sstable_format::Result<Option<sstable_format::data::PartitionHeader<'_>>> {
+        let r = self.inner.next_partition();
+        if r.is_err() {
+            self.failed.store(self.index, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn next_unfiltered(
+        &mut self,
+    ) -> sstable_format::Result<Option<sstable_format::data::Unfiltered<'_>>> {
+        let r = self.inner.next_unfiltered();
+        if r.is_err() {
+            self.failed.store(self.index, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn position(&self) -> sstable_format::DataOffset {
+        self.inner.position()
+    }
+
+    fn progress(&self) -> u64 {
+        self.inner.progress()
+    }
 }
 
 /// A single set's reader, or the merge of several.
-pub(crate) enum TableReader<'a> {
+pub enum TableReader<'a> {
     /// One set.
     Single(Box<dyn PartitionReader + 'a>),
     /// Several sets merged.
@@ -125,7 +222,7 @@ impl TableReader<'_> {
 }
 
 /// Opens the live-row input of a table from its opened sets (`opened[i]` of `sets[i]`).
-pub(crate) fn open_table<'a>(
+pub fn open_table<'a>(
     opened: &'a [OpenedSet],
     sets: &[&SstableSet],
     ranges: Option<&[ByteRange]>,
@@ -170,9 +267,12 @@ pub(crate) fn open_table<'a>(
             mapping,
             partitioner,
             reader: TableReader::Single(reader),
+            paths: vec![o.data_path.clone()],
+            failed: Arc::new(AtomicUsize::new(NO_FAILURE)),
         });
     }
     let view = group_view(opened, sets, user_schema)?;
+    let failed = Arc::new(AtomicUsize::new(NO_FAILURE));
     let mut partitioner = None;
     let mut sources: Vec<(Box<dyn PartitionReader + 'a>, ColumnMap)> = Vec::new();
     let mut order_types: Option<Vec<CqlType>> = None;
@@ -232,6 +332,11 @@ pub(crate) fn open_table<'a>(
                 .map(|c| c.as_ref().map(|(i, _)| *i as u32))
                 .collect()
         };
+        let reader = Box::new(Tagged {
+            inner: reader,
+            index: j,
+            failed: Arc::clone(&failed),
+        });
         sources.push((
             reader,
             ColumnMap {
@@ -265,11 +370,13 @@ pub(crate) fn open_table<'a>(
         mapping,
         partitioner,
         reader: TableReader::Merged(Box::new(merger)),
+        paths: opened.iter().map(|o| o.data_path.clone()).collect(),
+        failed,
     })
 }
 
 /// Clustering types in clustering order (DESC columns as `ReversedType`) from a schema table.
-pub(crate) fn clustering_order_types(table: &sstable_format::schema::TableSchema) -> Vec<CqlType> {
+pub fn clustering_order_types(table: &sstable_format::schema::TableSchema) -> Vec<CqlType> {
     table
         .clustering
         .iter()
@@ -282,8 +389,8 @@ pub(crate) fn clustering_order_types(table: &sstable_format::schema::TableSchema
         .collect()
 }
 
-pub(crate) fn read_schema(path: &Path) -> Result<Schema, Error> {
-    let bytes = crate::store::read_whole(path)?;
+pub fn read_schema(io: &Io, path: &Path) -> Result<Schema, Error> {
+    let bytes = io.read_whole(path)?;
     let text = String::from_utf8(bytes).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
@@ -295,7 +402,7 @@ pub(crate) fn read_schema(path: &Path) -> Result<Schema, Error> {
 }
 
 /// Resolves the table's view: `schema.cql` beside the set, else `--schema`, else the header.
-pub(crate) fn resolve_view(
+pub fn resolve_view(
     set: &SstableSet,
     opened: &OpenedSet,
     user_schema: Option<&Schema>,
@@ -308,7 +415,7 @@ pub(crate) fn resolve_view(
         ))
     })?;
     let beside = match &set.schema_cql {
-        Some(p) => Some(read_schema(p)?),
+        Some(p) => Some(read_schema(&opened.io, p)?),
         None => None,
     };
     for schema in [beside.as_ref(), user_schema].into_iter().flatten() {
@@ -349,10 +456,10 @@ pub(crate) fn resolve_view(
 }
 
 /// The source of a set: all of Data.db, or a split's chunks.
-pub(crate) fn set_source<'a>(
+pub fn set_source<'a>(
     o: &'a OpenedSet,
     range: Option<&ByteRange>,
-) -> Result<crate::sstable::AnySource<'a>, Error> {
+) -> Result<crate::discover::opened::AnySource<'a>, Error> {
     match range {
         Some(r) => crate::plan::range_source(o, r),
         None => o.source(),
@@ -365,15 +472,14 @@ pub(crate) fn set_source<'a>(
 /// defines it (`schema_columnfamilies`, `schema_columns`, `schema_usertypes` of the same node,
 /// see [`sstable_format::legacy_schema`]); the only table of `schema.cql`, then of `--schema`.
 /// A note on stderr says which source was used (once per table and source).
-pub(crate) fn legacy_schema(
+pub fn legacy_schema(
     set: &SstableSet,
     opened: &OpenedSet,
     user_schema: Option<&Schema>,
 ) -> Result<sstable_format::schema::TableSchema, Error> {
     use sstable_format::legacy_schema::{self as ls, SystemTable};
     use std::collections::{BTreeSet, HashMap};
-    use std::path::PathBuf;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     type Rebuilt = Result<Arc<Schema>, String>;
     static NOTED: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
@@ -409,7 +515,7 @@ pub(crate) fn legacy_schema(
         }
     }
     let beside = match &set.schema_cql {
-        Some(p) => Some(read_schema(p)?),
+        Some(p) => Some(read_schema(&opened.io, p)?),
         None => None,
     };
     let exact = |schema: &Schema| {
@@ -426,7 +532,7 @@ pub(crate) fn legacy_schema(
     }
 
     /// Reads and converts the schema tables of `sets`.
-    fn rebuild(sets: &[SstableSet]) -> Result<Schema, Error> {
+    fn rebuild(io: &Io, sets: &[SstableSet]) -> Result<Schema, Error> {
         let now = sstable_format::reconcile::Now(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -441,7 +547,7 @@ pub(crate) fn legacy_schema(
                 .collect();
             let opened = mine
                 .iter()
-                .map(|s| OpenedSet::open(s))
+                .map(|s| OpenedSet::open(io, s))
                 .collect::<Result<Vec<_>, _>>()?;
             let Some(first) = opened.first() else {
                 continue;
@@ -491,7 +597,11 @@ pub(crate) fn legacy_schema(
             cache
                 .get_or_insert_with(HashMap::new)
                 .entry(key)
-                .or_insert_with(|| rebuild(sets).map(Arc::new).map_err(|e| e.to_string()))
+                .or_insert_with(|| {
+                    rebuild(&opened.io, sets)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
                 .clone()
         };
         let dirs: BTreeSet<String> = sets

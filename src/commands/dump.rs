@@ -13,18 +13,19 @@ use sstable_format::split::ByteRange;
 use sstable_format::value::{assemble_multi_cell, decode_value};
 use sstable_format::CqlType;
 
-use crate::cli::{DumpPlan, NowPlan};
+use crate::config::{DumpPlan, NowPlan};
+use crate::convert::json::{write_json_string, write_value};
+use crate::discover::opened::OpenedSet;
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
-use crate::input::{open_table, read_schema, resolve_now};
-use crate::json::{write_json_string, write_value};
-use crate::rows::{LiveCqlRow, LiveRows, PartitionInfo, RowSink};
-use crate::sstable::OpenedSet;
-use crate::table::{SetMapping, TableView};
+use crate::io::Io;
+use crate::read::live_rows::{LiveCqlRow, LiveRows, PartitionInfo, RowSink};
+use crate::read::open::{open_table, read_schema, resolve_now};
+use crate::read::table_view::{SetMapping, TableView};
 
 /// Runs `dump`.
-pub fn run(plan: &DumpPlan) -> Result<(), Error> {
-    let discovery = discover(&plan.paths)?;
+pub fn run(io: &Io, plan: &DumpPlan) -> Result<(), Error> {
+    let discovery = discover(io, &plan.paths)?;
     for s in &discovery.skipped {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
@@ -32,21 +33,21 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
         return Err(Error::NothingFound(plan.paths.clone()));
     }
     let user_schema = match &plan.schema {
-        Some(p) => Some(read_schema(p)?),
+        Some(p) => Some(read_schema(io, p)?),
         None => None,
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut stats = DumpStats::default();
     for group in discovery.tables() {
-        let now = resolve_now(plan.now, &group.sets, &discovery);
+        let now = resolve_now(io, plan.now, &group.sets, &discovery);
         let plan = &DumpPlan {
             now: NowPlan::At(now),
             ..plan.clone()
         };
         // With a shard, only its splits of the table, each read alone (see `crate::plan`).
         let splits = match &plan.shard {
-            Some(shard) => Some(crate::plan::plan_group(&group.sets, shard.splits)?),
+            Some(shard) => Some(crate::plan::plan_group(io, &group.sets, shard.splits)?),
             None => None,
         };
         let shares: Vec<Option<&[ByteRange]>> = match (&plan.shard, &splits) {
@@ -64,10 +65,19 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
                     if range.is_some_and(ByteRange::is_empty) {
                         continue;
                     }
-                    dump_set(set, range, user_schema.as_ref(), plan, &mut out, &mut stats)?;
+                    dump_set(
+                        io,
+                        set,
+                        range,
+                        user_schema.as_ref(),
+                        plan,
+                        &mut out,
+                        &mut stats,
+                    )?;
                 }
             } else if !ranges.is_some_and(|r| r.iter().all(ByteRange::is_empty)) {
                 dump_merged(
+                    io,
                     &group.sets,
                     ranges,
                     user_schema.as_ref(),
@@ -85,6 +95,7 @@ pub fn run(plan: &DumpPlan) -> Result<(), Error> {
 
 /// Dumps the merge of several sets of one table (several generations, or several nodes).
 fn dump_merged(
+    io: &Io,
     sets: &[&SstableSet],
     ranges: Option<&[ByteRange]>,
     user_schema: Option<&Schema>,
@@ -94,7 +105,7 @@ fn dump_merged(
 ) -> Result<(), Error> {
     let opened = sets
         .iter()
-        .map(|s| OpenedSet::open(s))
+        .map(|s| OpenedSet::open(io, s))
         .collect::<Result<Vec<_>, _>>()?;
     let mut input = open_table(&opened, sets, ranges, user_schema)?;
     stats.sstables += opened.len() as u64;
@@ -120,13 +131,7 @@ fn dump_merged(
         );
     }
     result.map_err(|e| match e {
-        WriteError::Format(source) => Error::Format {
-            path: opened
-                .first()
-                .map(|o| o.data_path.clone())
-                .unwrap_or_default(),
-            source,
-        },
+        WriteError::Format(source) => input.format_error(source),
         WriteError::Io(e) => Error::Stdout(e),
     })
 }
@@ -157,6 +162,7 @@ pub struct DumpStats {
 }
 
 fn dump_set(
+    io: &Io,
     set: &SstableSet,
     range: Option<&ByteRange>,
     user_schema: Option<&Schema>,
@@ -164,7 +170,7 @@ fn dump_set(
     out: &mut impl Write,
     stats: &mut DumpStats,
 ) -> Result<(), Error> {
-    let opened = [OpenedSet::open(set)?];
+    let opened = [OpenedSet::open(io, set)?];
     let mut input = open_table(
         &opened,
         &[set],
@@ -180,13 +186,7 @@ fn dump_set(
     );
     w.run_reader(input.reader.reader(), plan.raw, out, stats)
         .map_err(|e| match e {
-            WriteError::Format(source) => Error::Format {
-                path: opened
-                    .first()
-                    .map(|o| o.data_path.clone())
-                    .unwrap_or_default(),
-                source,
-            },
+            WriteError::Format(source) => input.format_error(source),
             WriteError::Io(e) => Error::Stdout(e),
         })
 }

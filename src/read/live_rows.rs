@@ -14,7 +14,7 @@ use sstable_format::partitioner::{Partitioner, Token};
 use sstable_format::reconcile::{effective_deletion, live_row, Now};
 use sstable_format::CqlType;
 
-use crate::table::{SetMapping, TableView};
+use crate::read::table_view::{SetMapping, TableView};
 
 /// One live cell, borrowed from the reader (regular rows) or from the partition's copy of its
 /// static row.

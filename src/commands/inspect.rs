@@ -20,16 +20,17 @@ use sstable_format::version::FormatKind;
 use sstable_format::CqlType;
 use sstable_format::{ByteRanges, Component};
 
-use crate::cli::InspectPlan;
+use crate::config::InspectPlan;
+use crate::discover::opened::{map_file, DataFile, OpenedSet};
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
-use crate::input::{legacy_schema, read_schema};
-use crate::sstable::{map_file, DataFile, OpenedSet};
+use crate::io::Io;
+use crate::read::open::{legacy_schema, read_schema};
 
 /// Runs `inspect`. Every set is reported; the run fails (after reporting all sets) if any set
 /// could not be read or verified.
-pub fn run(plan: &InspectPlan) -> Result<(), Error> {
-    let discovery = discover(&plan.paths)?;
+pub fn run(io: &Io, plan: &InspectPlan) -> Result<(), Error> {
+    let discovery = discover(io, &plan.paths)?;
     for s in &discovery.skipped {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
@@ -41,11 +42,11 @@ pub fn run(plan: &InspectPlan) -> Result<(), Error> {
     let mut failures = 0usize;
     let mut first_error = None;
     let user_schema = match &plan.schema {
-        Some(p) => Some(read_schema(p)?),
+        Some(p) => Some(read_schema(io, p)?),
         None => None,
     };
     for set in &discovery.sets {
-        match inspect_set(set, plan.verify, user_schema.as_ref()) {
+        match inspect_set(io, set, plan.verify, user_schema.as_ref()) {
             Ok(report) => {
                 let text = if plan.json {
                     format!("{report}\n")
@@ -71,13 +72,6 @@ pub fn run(plan: &InspectPlan) -> Result<(), Error> {
         }),
         None => Ok(()),
     }
-}
-
-fn file_size(set: &SstableSet, c: &ComponentName) -> Option<u64> {
-    set.components
-        .get(c)
-        .and_then(|p| crate::store::metadata(p))
-        .map(|m| m.0)
 }
 
 fn opt_range<T: serde::Serialize>(min: Option<T>, max: Option<T>) -> Json {
@@ -221,11 +215,12 @@ fn verify_rows(
 }
 
 fn inspect_set(
+    io: &Io,
     set: &SstableSet,
     verify: bool,
     user_schema: Option<&Schema>,
 ) -> Result<Json, Error> {
-    let opened = OpenedSet::open(set)?;
+    let opened = OpenedSet::open(io, set)?;
     let mut r = Map::new();
     r.insert("keyspace".into(), json!(set.keyspace));
     r.insert("table".into(), json!(set.table));
@@ -244,7 +239,7 @@ fn inspect_set(
     let data_len = opened.data.len();
     let mut sizes = Map::new();
     for (c, p) in &set.components {
-        if let Some((len, _)) = crate::store::metadata(p) {
+        if let Some((len, _)) = io.metadata(p) {
             sizes.insert(format!("{c}"), json!(len));
         }
     }
@@ -298,7 +293,6 @@ fn inspect_set(
             json!({"chunks_checked": chunks, "digest": digest, "data_bytes": data_len, "rows": rows, "index": index}),
         );
     }
-    let _ = file_size;
     Ok(Json::Object(r))
 }
 
@@ -357,10 +351,10 @@ fn verify_index(set: &SstableSet, opened: &OpenedSet) -> Result<Json, Error> {
     let Some(main_path) = get(&main) else {
         return Ok(json!(format!("not checked: no {main}")));
     };
-    let main_bytes = map_file(&main_path)?;
+    let main_bytes = map_file(&opened.io, &main_path)?;
     let rows_path = get(&ComponentName::Rows);
     let rows_bytes = match (&rows_path, big) {
-        (Some(p), false) => Some(map_file(p)?),
+        (Some(p), false) => Some(map_file(&opened.io, p)?),
         _ => None,
     };
     let files = if big {
@@ -404,7 +398,7 @@ fn verify_digest(set: &SstableSet, opened: &OpenedSet) -> Result<&'static str, E
     else {
         return Ok("absent");
     };
-    let bytes = map_file(p)?;
+    let bytes = map_file(&opened.io, p)?;
     let digest = Digest::parse(bytes.bytes()).map_err(|source| Error::Format {
         path: p.clone(),
         source,

@@ -1,62 +1,20 @@
-//! Where input files live and how their bytes are read: local paths (memory-mapped), or
-//! objects under `s3://BUCKET/PREFIX` and `gs://BUCKET/PREFIX` read in place.
-//!
-//! * Paths stay [`PathBuf`]s everywhere (discovery, sets, error messages): an object is the
-//!   path `s3://bucket/key` or `gs://bucket/key`, and [`Location::of`] tells the two apart by
-//!   the scheme. `Path::parent`, `file_name` and `join` work on such paths as on local ones,
-//!   so discovery classifies an object listing with the same rules as a directory walk.
-//! * The object stores are built once per bucket ([`build_store`], shared with `export`'s
-//!   destinations) from the options [`configure`] was given (the `--endpoint`, `--region`,
-//!   `--allow-http`, `--s3-url-style`, `--gcs-service-account` flags) and each cloud's
-//!   standard credential chain. Requests are retried by object_store ([`retry_config`]).
-//! * Small components (TOC, Statistics, CompressionInfo, CRC, Digest, Index, Summary,
-//!   Partitions, Rows, `schema.cql`, `manifest.json`, transaction logs) are fetched whole
-//!   into memory ([`read_whole`]): Index.db and Partitions.db are therefore held in memory.
-//! * `Data.db` is never downloaded whole: a [`BlockReader`] reads it with ranged GETs of
-//!   `--read-block-size` bytes, `--read-ahead` further blocks being fetched on the runtime's
-//!   worker threads while the current one is decoded. Memory per open reader is at most
-//!   block size x (1 + read-ahead), plus one chunk when a chunk straddles two blocks.
-//!
-//! The process-wide configuration is set by `cli::run` before any I/O; without it the
-//! defaults apply (standard environment, 8 MiB blocks, read-ahead 2).
+//! Object stores: the client of one bucket, and `Data.db` objects read in place with ranged
+//! GETs and read-ahead ([`BlockReader`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
 use sstable_format::{ByteRanges, Component, FileOffset};
 
-use crate::cli::{RemoteStore, S3UrlStyle, StoreOptions};
+use crate::config::{ReadOptions, RemoteStore, S3UrlStyle, StoreOptions};
 use crate::error::Error;
-
-/// How `Data.db` objects are read (`--read-block-size`, `--read-ahead`, `--read-retries`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ReadOptions {
-    /// Bytes per ranged GET.
-    pub block_size: u64,
-    /// Blocks fetched ahead of the one being decoded.
-    pub read_ahead: usize,
-    /// Retries of a failed request (with exponential backoff).
-    pub retries: usize,
-}
-
-impl Default for ReadOptions {
-    fn default() -> Self {
-        ReadOptions {
-            block_size: 8 << 20,
-            read_ahead: 2,
-            retries: 10,
-        }
-    }
-}
 
 /// The retry policy of every store: `retries` attempts with exponential backoff from 100 ms
 /// up to 15 s, giving up after 3 minutes.
@@ -116,148 +74,7 @@ pub fn build_store(
     })
 }
 
-/// An input path: a local file or directory, or an object (prefix) of a bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location<'a> {
-    /// A local path.
-    Local(&'a Path),
-    /// `s3://bucket/key` or `gs://bucket/key` (the key may be empty or a prefix).
-    Object {
-        /// Which store.
-        store: RemoteStore,
-        /// Bucket.
-        bucket: &'a str,
-        /// Key, without leading or trailing `/`.
-        key: &'a str,
-    },
-}
-
-impl<'a> Location<'a> {
-    /// Where `path` is: by its `s3://` or `gs://` scheme, else local.
-    pub fn of(path: &'a Path) -> Location<'a> {
-        let Some(s) = path.to_str() else {
-            return Location::Local(path);
-        };
-        let (store, rest) = if let Some(r) = s.strip_prefix("s3://") {
-            (RemoteStore::S3, r)
-        } else if let Some(r) = s.strip_prefix("gs://") {
-            (RemoteStore::Gcs, r)
-        } else {
-            return Location::Local(path);
-        };
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        Location::Object {
-            store,
-            bucket,
-            key: key.trim_matches('/'),
-        }
-    }
-
-    /// Whether this is an object.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, Location::Object { .. })
-    }
-}
-
-/// Whether `path` names an object (`s3://`, `gs://`).
-pub fn is_remote(path: &Path) -> bool {
-    Location::of(path).is_remote()
-}
-
-/// The URL of an object.
-fn url(store: RemoteStore, bucket: &str, key: &str) -> String {
-    let scheme = match store {
-        RemoteStore::S3 => "s3",
-        RemoteStore::Gcs => "gs",
-    };
-    if key.is_empty() {
-        format!("{scheme}://{bucket}")
-    } else {
-        format!("{scheme}://{bucket}/{key}")
-    }
-}
-
-/// The process-wide configuration, clients and listing cache.
-struct Registry {
-    store: StoreOptions,
-    read: ReadOptions,
-    clients: HashMap<(RemoteStore, String), Arc<dyn ObjectStore>>,
-    /// Size and modification time of objects seen in listings.
-    meta: HashMap<String, (u64, Option<SystemTime>)>,
-}
-
-fn registry() -> &'static Mutex<Registry> {
-    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        Mutex::new(Registry {
-            store: StoreOptions {
-                endpoint: None,
-                region: None,
-                allow_http: false,
-                s3_url_style: None,
-                gcs_service_account: None,
-                upload_part_size: 8 << 20,
-            },
-            read: ReadOptions::default(),
-            clients: HashMap::new(),
-            meta: HashMap::new(),
-        })
-    })
-}
-
-fn lock() -> std::sync::MutexGuard<'static, Registry> {
-    registry().lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Sets how object stores are reached and read (before any input is read).
-pub fn configure(store: &StoreOptions, read: ReadOptions) {
-    let mut r = lock();
-    r.store = store.clone();
-    r.read = read;
-    r.clients.clear();
-}
-
-/// The current read options.
-pub fn read_options() -> ReadOptions {
-    lock().read
-}
-
-/// The runtime the object-store requests run on: two worker threads, which also run the
-/// read-ahead while the caller decodes.
-fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
-    static RT: OnceLock<std::io::Result<tokio::runtime::Runtime>> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("sstable-lake-io")
-            .enable_all()
-            .build()
-    })
-    .as_ref()
-    .map_err(|e| Error::Store {
-        path: "object store".into(),
-        message: format!("async runtime: {e}"),
-    })
-}
-
-/// A bucket's client (built on first use).
-fn client(store: RemoteStore, bucket: &str) -> Result<Arc<dyn ObjectStore>, Error> {
-    let mut r = lock();
-    if let Some(c) = r.clients.get(&(store, bucket.to_string())) {
-        return Ok(Arc::clone(c));
-    }
-    let c = build_store(store, bucket, &r.store, retry_config(r.read.retries)).map_err(|e| {
-        Error::Store {
-            path: url(store, bucket, ""),
-            message: e.to_string(),
-        }
-    })?;
-    r.clients
-        .insert((store, bucket.to_string()), Arc::clone(&c));
-    Ok(c)
-}
-
-fn store_err(path: &str, e: object_store::Error) -> Error {
+pub(crate) fn store_err(path: &str, e: object_store::Error) -> Error {
     Error::Store {
         path: path.to_string(),
         message: e.to_string(),
@@ -266,84 +83,15 @@ fn store_err(path: &str, e: object_store::Error) -> Error {
 
 /// An object and its client.
 #[derive(Clone)]
-struct Object {
-    client: Arc<dyn ObjectStore>,
-    path: ObjectPath,
-    url: String,
+pub(crate) struct Object {
+    pub(crate) client: Arc<dyn ObjectStore>,
+    pub(crate) path: ObjectPath,
+    pub(crate) url: String,
 }
 
 impl std::fmt::Debug for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.url)
-    }
-}
-
-fn object(path: &Path) -> Result<Option<Object>, Error> {
-    match Location::of(path) {
-        Location::Local(_) => Ok(None),
-        Location::Object { store, bucket, key } => Ok(Some(Object {
-            client: client(store, bucket)?,
-            path: ObjectPath::from(key),
-            url: url(store, bucket, key),
-        })),
-    }
-}
-
-/// Every object under the prefix `path` (`s3://bucket/prefix`), as `(path, size)` in key
-/// order. The sizes and modification times are remembered for [`metadata`].
-pub fn list(path: &Path) -> Result<Vec<(PathBuf, u64)>, Error> {
-    let Location::Object { store, bucket, key } = Location::of(path) else {
-        return Err(Error::Discovery {
-            path: path.to_path_buf(),
-            message: "not an s3:// or gs:// URL".into(),
-        });
-    };
-    let c = client(store, bucket)?;
-    let prefix = (!key.is_empty()).then(|| ObjectPath::from(key));
-    let metas = runtime()?
-        .block_on(c.list(prefix.as_ref()).try_collect::<Vec<_>>())
-        .map_err(|e| store_err(&url(store, bucket, key), e))?;
-    let mut out = Vec::with_capacity(metas.len());
-    let mut r = lock();
-    for m in metas {
-        let u = url(store, bucket, m.location.as_ref());
-        r.meta
-            .insert(u.clone(), (m.size, Some(SystemTime::from(m.last_modified))));
-        out.push((PathBuf::from(u), m.size));
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Size and modification time of a file or object (from the listing, else a HEAD request).
-pub fn metadata(path: &Path) -> Option<(u64, Option<SystemTime>)> {
-    match Location::of(path) {
-        Location::Local(p) => {
-            let m = std::fs::metadata(p).ok()?;
-            Some((m.len(), m.modified().ok()))
-        }
-        Location::Object { .. } => {
-            let cached = lock().meta.get(path.to_str()?).copied();
-            if cached.is_some() {
-                return cached;
-            }
-            let o = object(path).ok()??;
-            let m = runtime().ok()?.block_on(o.client.head(&o.path)).ok()?;
-            let v = (m.size, Some(SystemTime::from(m.last_modified)));
-            lock().meta.insert(o.url, v);
-            Some(v)
-        }
-    }
-}
-
-/// The whole content of a small file or object.
-pub fn read_whole(path: &Path) -> Result<Vec<u8>, Error> {
-    match object(path)? {
-        None => std::fs::read(path).map_err(|e| Error::io(path, e)),
-        Some(o) => runtime()?
-            .block_on(async { o.client.get(&o.path).await?.bytes().await })
-            .map(|b| b.to_vec())
-            .map_err(|e| store_err(&o.url, e)),
     }
 }
 
@@ -353,30 +101,23 @@ pub struct RemoteFile {
     object: Object,
     size: u64,
     read: ReadOptions,
+    rt: tokio::runtime::Handle,
 }
 
 impl RemoteFile {
-    /// Opens the object `path` (`s3://…`, `gs://…`): its size from the listing, else a HEAD.
-    pub fn open(path: &Path) -> Result<RemoteFile, Error> {
-        let object = object(path)?.ok_or_else(|| Error::Discovery {
-            path: path.to_path_buf(),
-            message: "not an s3:// or gs:// URL".into(),
-        })?;
-        let cached = lock().meta.get(&object.url).map(|m| m.0);
-        let size = match cached {
-            Some(s) => s,
-            None => {
-                runtime()?
-                    .block_on(object.client.head(&object.path))
-                    .map_err(|e| store_err(&object.url, e))?
-                    .size
-            }
-        };
-        Ok(RemoteFile {
+    /// An object of `size` bytes, read with `read`'s blocks on `rt`.
+    pub(crate) fn new(
+        object: Object,
+        size: u64,
+        read: ReadOptions,
+        rt: tokio::runtime::Handle,
+    ) -> RemoteFile {
+        RemoteFile {
             object,
             size,
-            read: read_options(),
-        })
+            read,
+            rt,
+        }
     }
 
     /// The object's size.
@@ -400,7 +141,7 @@ impl RemoteFile {
         BlockReader::new(
             Arc::new(ObjectFetcher {
                 object: self.object.clone(),
-                rt: runtime()?.handle().clone(),
+                rt: self.rt.clone(),
             }),
             self.size,
             window,
@@ -415,7 +156,7 @@ impl RemoteFile {
         BlockReader::new(
             Arc::new(ObjectFetcher {
                 object: self.object.clone(),
-                rt: runtime()?.handle().clone(),
+                rt: self.rt.clone(),
             }),
             self.size,
             0..self.size,
@@ -676,6 +417,7 @@ impl ByteRanges for BlockReader {
 )]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     /// Serves ranges of a byte vector, recording them; fails on ranges holding `fail_at`.
     #[derive(Debug)]
@@ -782,36 +524,6 @@ mod tests {
             e.to_string(),
             "Data.db: reading 1000 byte(s) at byte 2000 of s3://bucket/ks/t-0123/nb-1-big-Data.db: \
              503 Slow Down (after 10 retries)"
-        );
-    }
-
-    #[test]
-    fn locations() {
-        assert_eq!(
-            Location::of(Path::new("s3://b/k/x/")),
-            Location::Object {
-                store: RemoteStore::S3,
-                bucket: "b",
-                key: "k/x"
-            }
-        );
-        assert_eq!(
-            Location::of(Path::new("gs://b")),
-            Location::Object {
-                store: RemoteStore::Gcs,
-                bucket: "b",
-                key: ""
-            }
-        );
-        assert_eq!(
-            Location::of(Path::new("/data/s3://x")),
-            Location::Local(Path::new("/data/s3://x"))
-        );
-        let p = Path::new("s3://b/ks/t-1/nb-1-big-Data.db");
-        assert_eq!(p.parent(), Some(Path::new("s3://b/ks/t-1")));
-        assert_eq!(
-            p.parent().unwrap().join("x").to_str(),
-            Some("s3://b/ks/t-1/x")
         );
     }
 }

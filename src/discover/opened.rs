@@ -1,6 +1,6 @@
 //! Opening one SSTable set: memory-maps its local files (or, for `s3://` / `gs://` objects,
 //! fetches the small components whole and reads `Data.db` in place with ranged requests, see
-//! [`crate::store`]), parses the metadata components, and hands out `Data.db` sources. Every
+//! [`crate::io`]), parses the metadata components, and hands out `Data.db` sources. Every
 //! format error is wrapped with the file's path.
 
 use std::fs::File;
@@ -16,9 +16,10 @@ use sstable_format::partitioner::Partitioner;
 use sstable_format::statistics::Statistics;
 use sstable_format::{ByteRanges, ChunkIndex, DataOffset, DataSource, FileOffset, Version};
 
-use crate::discover::SstableSet;
+use super::SstableSet;
 use crate::error::Error;
-use crate::store::{BlockReader, RemoteFile};
+use crate::io::remote::{BlockReader, RemoteFile};
+use crate::io::Io;
 
 /// A file's bytes: memory-mapped, fetched (a small object), or empty (a zero-length file
 /// cannot be mapped).
@@ -45,9 +46,9 @@ impl FileBytes {
 
 /// Maps a file read-only; an object (`s3://`, `gs://`) is fetched whole, so this is for the
 /// small components only (Data.db goes through [`DataFile`]).
-pub fn map_file(path: &Path) -> Result<FileBytes, Error> {
-    if crate::store::is_remote(path) {
-        return crate::store::read_whole(path).map(FileBytes::Fetched);
+pub fn map_file(io: &Io, path: &Path) -> Result<FileBytes, Error> {
+    if crate::io::is_remote(path) {
+        return io.read_whole(path).map(FileBytes::Fetched);
     }
     let file = File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -85,11 +86,11 @@ pub enum DataFile {
 
 impl DataFile {
     /// Opens Data.db at `path`.
-    pub fn open(path: &Path) -> Result<DataFile, Error> {
-        if crate::store::is_remote(path) {
-            RemoteFile::open(path).map(DataFile::Remote)
+    pub fn open(io: &Io, path: &Path) -> Result<DataFile, Error> {
+        if crate::io::is_remote(path) {
+            io.remote_file(path).map(DataFile::Remote)
         } else {
-            map_file(path).map(DataFile::Local)
+            map_file(io, path).map(DataFile::Local)
         }
     }
 
@@ -193,11 +194,13 @@ pub struct OpenedSet {
     pub data: DataFile,
     /// Path of Data.db.
     pub data_path: PathBuf,
+    /// The I/O handle the set was opened with (for its other components).
+    pub io: Io,
 }
 
 impl OpenedSet {
     /// Opens a set: maps Data.db and parses Statistics.db and CompressionInfo.db / CRC.db.
-    pub fn open(set: &SstableSet) -> Result<OpenedSet, Error> {
+    pub fn open(io: &Io, set: &SstableSet) -> Result<OpenedSet, Error> {
         let version = set
             .descriptor
             .require_version()
@@ -223,7 +226,7 @@ impl OpenedSet {
                     .to_string(),
                 component: "Statistics.db",
             })?;
-        let stats_bytes = map_file(&stats_path)?;
+        let stats_bytes = map_file(io, &stats_path)?;
         let statistics =
             Statistics::parse(stats_bytes.bytes(), version).map_err(|source| Error::Format {
                 path: stats_path.clone(),
@@ -231,7 +234,7 @@ impl OpenedSet {
             })?;
         let compression = match path_of(&ComponentName::CompressionInfo) {
             Some(p) => {
-                let b = map_file(&p)?;
+                let b = map_file(io, &p)?;
                 Some(
                     CompressionInfo::parse(b.bytes(), version)
                         .map_err(|source| Error::Format { path: p, source })?,
@@ -241,12 +244,12 @@ impl OpenedSet {
         };
         let crc = match (&compression, path_of(&ComponentName::Crc)) {
             (None, Some(p)) => {
-                let b = map_file(&p)?;
+                let b = map_file(io, &p)?;
                 Some(CrcDb::parse(b.bytes()).map_err(|source| Error::Format { path: p, source })?)
             }
             _ => None,
         };
-        let data = DataFile::open(&data_path)?;
+        let data = DataFile::open(io, &data_path)?;
         Ok(OpenedSet {
             set: set.clone(),
             version,
@@ -255,6 +258,7 @@ impl OpenedSet {
             crc,
             data,
             data_path,
+            io: io.clone(),
         })
     }
 
