@@ -459,6 +459,7 @@ pub(super) fn build(io: &Io, files: BTreeSet<PathBuf>, options: DiscoverOptions)
         ));
     }
 
+    node_folders_without_keyspace(&mut sets);
     assign_nodes(&mut sets);
     out.sets = sets.into_iter().map(|(_, s)| s).collect();
     attach_system_schema_sets(&mut out.sets);
@@ -546,7 +547,63 @@ fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
             .iter()
             .filter(|n| n.len() + 2 <= comps.len() && comps.starts_with(n))
             .max_by_key(|n| n.len());
-        s.node = best.and_then(|n| n.last().cloned());
+        if let Some(n) = best {
+            s.node = n.last().cloned();
+        }
+    }
+}
+
+/// Node copies without a keyspace level (`BACKUP/<node>/<table>-<id>/`, as rsync and
+/// Aegisthus-style backups are): the same table directory name (table and table id) under
+/// directories that differ in exactly one place, the one a keyspace would take. A table id is
+/// the table's own (a random UUID, the same on every node), so these are one table on several
+/// nodes, not one table per keyspace: the differing directory is the node, and the keyspace is
+/// unknown (`--schema` or `schema.cql` gives it). Every table directory in such a node
+/// directory gets the node, and no keyspace. Sets whose 2.1 file names carry the keyspace
+/// keep it.
+fn node_folders_without_keyspace(sets: &mut [(PathBuf, SstableSet)]) {
+    let mut dirs_by_id: BTreeMap<(String, String), BTreeSet<Vec<String>>> = BTreeMap::new();
+    for (table_dir, s) in sets.iter() {
+        if let (Some(t), Some(id), None) = (&s.table, &s.table_id, &s.descriptor.keyspace) {
+            dirs_by_id
+                .entry((t.clone(), id.clone()))
+                .or_default()
+                .insert(components_of(table_dir));
+        }
+    }
+    let mut nodes: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for dirs in dirs_by_id.values() {
+        let dirs: Vec<_> = dirs.iter().collect();
+        for (n, a) in dirs.iter().enumerate() {
+            for b in dirs.iter().skip(n + 1) {
+                let mut diff = a
+                    .iter()
+                    .zip(b.iter())
+                    .enumerate()
+                    .filter(|(_, (x, y))| x != y);
+                let (Some((i, (x, y))), None) = (diff.next(), diff.next()) else {
+                    continue;
+                };
+                if a.len() == b.len() && i + 2 == a.len() {
+                    nodes.insert(a.iter().take(i + 1).cloned().collect(), x.clone());
+                    nodes.insert(b.iter().take(i + 1).cloned().collect(), y.clone());
+                }
+            }
+        }
+    }
+    if nodes.is_empty() {
+        return;
+    }
+    for (table_dir, s) in sets.iter_mut() {
+        if s.descriptor.keyspace.is_some() {
+            continue;
+        }
+        let mut parent = components_of(table_dir);
+        parent.pop();
+        if let Some(node) = nodes.get(&parent) {
+            s.node = Some(node.clone());
+            s.keyspace = None;
+        }
     }
 }
 
