@@ -17,24 +17,7 @@ use crate::error::Error;
 use crate::io::remote::{build_store, retry_config, store_err};
 use crate::io::Io;
 
-/// The object path of a plain `/`-separated path of the destination (`ks/tablé/_SUCCESS`).
-///
-/// `ObjectPath::from` percent-encodes every byte outside ASCII, so `tablé` became the key (and
-/// local directory) `tabl%C3%A9`, and an encoded path passed to it again `tabl%25C3%25A9`
-/// (issue 11.9). Here a segment is kept as it is when it is a valid part
-/// (`PathPart::parse`: no control character, not `.` or `..`): keys and directories carry
-/// the names as written, and Hive's own escapes (`%3A`) are not escaped twice. Only an invalid
-/// segment is percent-encoded.
-pub fn object_path(plain: impl AsRef<str>) -> ObjectPath {
-    use object_store::path::PathPart;
-    ObjectPath::from_iter(
-        plain
-            .as_ref()
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| PathPart::parse(s).unwrap_or_else(|_| PathPart::from(s))),
-    )
-}
+pub use crate::io::object_path;
 
 /// The destination store of an export.
 pub struct OutputStore {
