@@ -459,6 +459,7 @@ pub(super) fn build(io: &Io, files: BTreeSet<PathBuf>, options: DiscoverOptions)
         ));
     }
 
+    keyspace_from_named_neighbours(&mut sets);
     node_folders_without_keyspace(&mut sets);
     assign_nodes(&mut sets);
     out.sets = sets.into_iter().map(|(_, s)| s).collect();
@@ -553,6 +554,33 @@ fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
     }
 }
 
+/// Sets of one table directory are one table: where a 2.1 file name in it gives the keyspace
+/// (`try1-data-ka-3-Data.db` beside `mc-3-big-Data.db` in `…/<dir>/data-<id>/`), the sets of
+/// the same table there whose names carry none take it instead of the parent directory's name
+/// (a guess, which the file name overrules).
+fn keyspace_from_named_neighbours(sets: &mut [(PathBuf, SstableSet)]) {
+    let mut named: BTreeMap<(PathBuf, String), BTreeSet<String>> = BTreeMap::new();
+    for (table_dir, s) in sets.iter() {
+        if let (Some(k), Some(t)) = (&s.descriptor.keyspace, &s.table) {
+            named
+                .entry((table_dir.clone(), t.clone()))
+                .or_default()
+                .insert(k.clone());
+        }
+    }
+    for (table_dir, s) in sets.iter_mut() {
+        if s.descriptor.keyspace.is_some() {
+            continue;
+        }
+        let Some(t) = &s.table else { continue };
+        if let Some(ks) = named.get(&(table_dir.clone(), t.clone())) {
+            if let (Some(k), 1) = (ks.iter().next(), ks.len()) {
+                s.keyspace = Some(k.clone());
+            }
+        }
+    }
+}
+
 /// Node copies without a keyspace level (`BACKUP/<node>/<table>-<id>/`, as rsync and
 /// Aegisthus-style backups are): the same table directory name (table and table id) under
 /// directories that differ in exactly one place, the one a keyspace would take. A table id is
@@ -601,8 +629,12 @@ fn node_folders_without_keyspace(sets: &mut [(PathBuf, SstableSet)]) {
         let mut parent = components_of(table_dir);
         parent.pop();
         if let Some(node) = nodes.get(&parent) {
+            // The keyspace was the node directory's name (a guess); one from a neighbour's
+            // 2.1 file name stays.
+            if s.keyspace.as_ref() == Some(node) {
+                s.keyspace = None;
+            }
             s.node = Some(node.clone());
-            s.keyspace = None;
         }
     }
 }

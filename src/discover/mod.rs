@@ -17,7 +17,8 @@
 //!   (table and id: an id is one table's, the same on every node) under directories differing
 //!   only in that place makes them node directories: their sets get the node and no keyspace
 //!   (`build::node_folders_without_keyspace`). Without an id the guess stays; `--schema` then
-//!   decides by table name (see `read::resolve`).
+//!   decides by table name (see `read::resolve`). A 2.1 file name's keyspace also holds for
+//!   the other sets of its table directory (`build::keyspace_from_named_neighbours`).
 //! * Several nodes' copies side by side: where the same table sits under paths that differ in
 //!   one directory above the keyspace directory, that directory is the node name, and every set
 //!   under it gets it. Sets of one (keyspace, table) are one table, merged whatever the node
