@@ -39,7 +39,8 @@ pub fn run(io: &Io, plan: &DumpPlan) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut stats = DumpStats::default();
-    for group in discovery.tables() {
+    for resolved in crate::read::resolve::resolve_tables(&discovery, user_schema.as_ref())? {
+        let (group, user_schema) = (resolved.group, resolved.schema);
         let now = resolve_now(io, plan.now, &group.sets, &discovery);
         let plan = &DumpPlan {
             now: NowPlan::At(now),

@@ -70,7 +70,8 @@ pub fn run(io: &Io, plan: &ExportPlan) -> Result<(), Error> {
     };
     let parts_staged = AtomicU64::new(0);
     let mut missing = Vec::new();
-    for group in discovery.tables() {
+    for resolved in crate::read::resolve::resolve_tables(&discovery, user_schema.as_ref())? {
+        let (group, user_schema) = (resolved.group, resolved.schema);
         let now = resolve_now(io, plan.now, &group.sets, &discovery);
         let plan = ExportPlan {
             now: NowPlan::At(now),

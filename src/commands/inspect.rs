@@ -45,8 +45,22 @@ pub fn run(io: &Io, plan: &InspectPlan) -> Result<(), Error> {
         Some(p) => Some(read_schema(io, p)?),
         None => None,
     };
+    // `--schema` applies to the tables it names only (see `crate::read::resolve`).
+    let resolved = match crate::read::resolve::resolve_tables(&discovery, user_schema.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warning: {e}: --schema is not used");
+            Vec::new()
+        }
+    };
+    let schema_of = |set: &crate::discover::SstableSet| {
+        resolved
+            .iter()
+            .find(|r| r.group.sets.iter().any(|s| std::ptr::eq(*s, set)))
+            .and_then(|r| r.schema.as_ref())
+    };
     for set in &discovery.sets {
-        match inspect_set(io, set, plan.verify, user_schema.as_ref()) {
+        match inspect_set(io, set, plan.verify, schema_of(set)) {
             Ok(report) => {
                 let text = if plan.json {
                     format!("{report}\n")

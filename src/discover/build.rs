@@ -459,6 +459,8 @@ pub(super) fn build(io: &Io, files: BTreeSet<PathBuf>, options: DiscoverOptions)
         ));
     }
 
+    keyspace_from_named_neighbours(&mut sets);
+    node_folders_without_keyspace(&mut sets);
     assign_nodes(&mut sets);
     out.sets = sets.into_iter().map(|(_, s)| s).collect();
     attach_system_schema_sets(&mut out.sets);
@@ -546,7 +548,94 @@ fn assign_nodes(sets: &mut [(PathBuf, SstableSet)]) {
             .iter()
             .filter(|n| n.len() + 2 <= comps.len() && comps.starts_with(n))
             .max_by_key(|n| n.len());
-        s.node = best.and_then(|n| n.last().cloned());
+        if let Some(n) = best {
+            s.node = n.last().cloned();
+        }
+    }
+}
+
+/// Sets of one table directory are one table: where a 2.1 file name in it gives the keyspace
+/// (`try1-data-ka-3-Data.db` beside `mc-3-big-Data.db` in `…/<dir>/data-<id>/`), the sets of
+/// the same table there whose names carry none take it instead of the parent directory's name
+/// (a guess, which the file name overrules).
+fn keyspace_from_named_neighbours(sets: &mut [(PathBuf, SstableSet)]) {
+    let mut named: BTreeMap<(PathBuf, String), BTreeSet<String>> = BTreeMap::new();
+    for (table_dir, s) in sets.iter() {
+        if let (Some(k), Some(t)) = (&s.descriptor.keyspace, &s.table) {
+            named
+                .entry((table_dir.clone(), t.clone()))
+                .or_default()
+                .insert(k.clone());
+        }
+    }
+    for (table_dir, s) in sets.iter_mut() {
+        if s.descriptor.keyspace.is_some() {
+            continue;
+        }
+        let Some(t) = &s.table else { continue };
+        if let Some(ks) = named.get(&(table_dir.clone(), t.clone())) {
+            if let (Some(k), 1) = (ks.iter().next(), ks.len()) {
+                s.keyspace = Some(k.clone());
+            }
+        }
+    }
+}
+
+/// Node copies without a keyspace level (`BACKUP/<node>/<table>-<id>/`, as rsync and
+/// Aegisthus-style backups are): the same table directory name (table and table id) under
+/// directories that differ in exactly one place, the one a keyspace would take. A table id is
+/// the table's own (a random UUID, the same on every node), so these are one table on several
+/// nodes, not one table per keyspace: the differing directory is the node, and the keyspace is
+/// unknown (`--schema` or `schema.cql` gives it). Every table directory in such a node
+/// directory gets the node, and no keyspace. Sets whose 2.1 file names carry the keyspace
+/// keep it.
+fn node_folders_without_keyspace(sets: &mut [(PathBuf, SstableSet)]) {
+    let mut dirs_by_id: BTreeMap<(String, String), BTreeSet<Vec<String>>> = BTreeMap::new();
+    for (table_dir, s) in sets.iter() {
+        if let (Some(t), Some(id), None) = (&s.table, &s.table_id, &s.descriptor.keyspace) {
+            dirs_by_id
+                .entry((t.clone(), id.clone()))
+                .or_default()
+                .insert(components_of(table_dir));
+        }
+    }
+    let mut nodes: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for dirs in dirs_by_id.values() {
+        let dirs: Vec<_> = dirs.iter().collect();
+        for (n, a) in dirs.iter().enumerate() {
+            for b in dirs.iter().skip(n + 1) {
+                let mut diff = a
+                    .iter()
+                    .zip(b.iter())
+                    .enumerate()
+                    .filter(|(_, (x, y))| x != y);
+                let (Some((i, (x, y))), None) = (diff.next(), diff.next()) else {
+                    continue;
+                };
+                if a.len() == b.len() && i + 2 == a.len() {
+                    nodes.insert(a.iter().take(i + 1).cloned().collect(), x.clone());
+                    nodes.insert(b.iter().take(i + 1).cloned().collect(), y.clone());
+                }
+            }
+        }
+    }
+    if nodes.is_empty() {
+        return;
+    }
+    for (table_dir, s) in sets.iter_mut() {
+        if s.descriptor.keyspace.is_some() {
+            continue;
+        }
+        let mut parent = components_of(table_dir);
+        parent.pop();
+        if let Some(node) = nodes.get(&parent) {
+            // The keyspace was the node directory's name (a guess); one from a neighbour's
+            // 2.1 file name stays.
+            if s.keyspace.as_ref() == Some(node) {
+                s.keyspace = None;
+            }
+            s.node = Some(node.clone());
+        }
     }
 }
 

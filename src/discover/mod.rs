@@ -8,9 +8,22 @@
 //! layouts), `db/lifecycle/LogFile`/`LogRecord` (transaction logs), `service/snapshot/
 //! SnapshotManifest` (and 3.x/4.0's `manifest.json`) and ScyllaDB's `db/snapshot/manifest.hh`.
 //!
-//! Rules:
-//! * Keyspace and table come from a 2.1 file name when it has them, else from the directory
-//!   `…/<ks>/<table>-<32 hex id>/` (or pre-2.1 `…/<ks>/<table>/`, a guess from any two levels).
+//! Rules of the layout, and how each can be mistaken (issue 14: a guess must never split one
+//! table in two, nor join two):
+//! * Keyspace and table come from a 2.1 file name when it has them (authoritative), else from
+//!   the directory `…/<ks>/<table>-<32 hex id>/` (or pre-2.1 `…/<ks>/<table>/`, a guess from any
+//!   two levels). The parent of a table directory is not always a keyspace: node copies laid
+//!   out as `BACKUP/<node>/<table>-<id>/` put the node there. The same table directory name
+//!   (table and id: an id is one table's, the same on every node) under directories differing
+//!   only in that place makes them node directories: their sets get the node and no keyspace
+//!   (`build::node_folders_without_keyspace`). Without an id the guess stays; `--schema` then
+//!   decides by table name (see `read::resolve`). A 2.1 file name's keyspace also holds for
+//!   the other sets of its table directory (`build::keyspace_from_named_neighbours`).
+//! * Several nodes' copies side by side: where the same table sits under paths that differ in
+//!   one directory above the keyspace directory, that directory is the node name, and every set
+//!   under it gets it. Sets of one (keyspace, table) are one table, merged whatever the node
+//!   directories are called; so are tables that `--schema` resolves to one keyspace and table,
+//!   while two different ones (ids) are an error (see `read::resolve`).
 //! * Skipped and reported in [`Discovery::skipped`]: temporary sets (`tmp-`, `tmplink-`),
 //!   sets a transaction log marks unfinished (ADDed without COMMIT) or obsolete (REMOVEd with
 //!   COMMIT), ScyllaDB sets with a `TemporaryTOC.txt`, sets without `Data.db`, secondary-index
@@ -18,9 +31,6 @@
 //!   `manifest.json`, `schema.cql` and transaction logs are read, not reported.
 //! * Sets whose version is unknown stay in [`Discovery::sets`]: [`SstableSet::is_supported`]
 //!   is false and [`SstableSet::unsupported_reason`] says why, so `inspect` can report them.
-//! * Several nodes' copies side by side: where the same table sits under paths that differ
-//!   above the keyspace directory, the first differing directory is the node name, and every
-//!   set under such a directory gets it.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;

@@ -85,6 +85,26 @@ pub fn is_remote(path: &Path) -> bool {
     Location::of(path).is_remote()
 }
 
+/// The object path of a plain `/`-separated key (`ks/tablé/_SUCCESS`), for inputs and for
+/// `export`'s destination alike.
+///
+/// `ObjectPath::from` percent-encodes every byte outside ASCII, so `tablé` became the key (and
+/// local directory) `tabl%C3%A9`, and an encoded path passed to it again `tabl%25C3%25A9`
+/// (issue 11.9). Here a segment is kept as it is when it is a valid part
+/// (`PathPart::parse`: no control character, not `.` or `..`): keys and directories carry
+/// the names as written, and Hive's own escapes (`%3A`) are not escaped twice. Only an invalid
+/// segment is percent-encoded.
+pub fn object_path(plain: impl AsRef<str>) -> ObjectPath {
+    use object_store::path::PathPart;
+    ObjectPath::from_iter(
+        plain
+            .as_ref()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| PathPart::parse(s).unwrap_or_else(|_| PathPart::from(s))),
+    )
+}
+
 /// The URL of an object.
 fn url(store: RemoteStore, bucket: &str, key: &str) -> String {
     let scheme = match store {
@@ -212,7 +232,7 @@ impl Io {
             Location::Local(_) => Ok(None),
             Location::Object { store, bucket, key } => Ok(Some(Object {
                 client: self.client(store, bucket)?,
-                path: ObjectPath::from(key),
+                path: object_path(key),
                 url: url(store, bucket, key),
             })),
         }
@@ -228,7 +248,7 @@ impl Io {
             });
         };
         let c = self.client(store, bucket)?;
-        let prefix = (!key.is_empty()).then(|| ObjectPath::from(key));
+        let prefix = (!key.is_empty()).then(|| object_path(key));
         let metas = self
             .runtime()?
             .block_on(c.list(prefix.as_ref()).try_collect::<Vec<_>>())

@@ -3,4 +3,5 @@
 //! they hold at an instant.
 pub mod live_rows;
 pub mod open;
+pub mod resolve;
 pub mod table_view;

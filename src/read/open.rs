@@ -253,7 +253,7 @@ pub fn open_table<'a>(
                         o.data_path.display()
                     ))
                 })?;
-                let mapping = view.map_header(o.version, header)?;
+                let mapping = view.map_header(o.version, header, &o.data_path)?;
                 let layout = mapping
                     .layout
                     .clone()
@@ -318,7 +318,7 @@ pub fn open_table<'a>(
                     ))
                 })?;
                 order_types.get_or_insert_with(|| header.clustering_types.clone());
-                let mapping = view.map_header(o.version, header)?;
+                let mapping = view.map_header(o.version, header, &o.data_path)?;
                 let layout = mapping
                     .layout
                     .clone()

@@ -46,6 +46,10 @@ pub struct TableView {
     pub generated_names: bool,
     /// The table is static-compact: the static row is the CQL row.
     pub static_compact: bool,
+    /// Columns the schema declares dropped (`ALTER TABLE ... DROP`, `DROPPED COLUMN RECORD`):
+    /// their cells in the data are ignored; any other data column missing from the schema is
+    /// an error.
+    pub dropped: Vec<String>,
 }
 
 /// How one SSTable's columns map to the output.
@@ -102,6 +106,7 @@ impl TableView {
                 .collect(),
             generated_names: false,
             static_compact: t.compact_storage && t.clustering.is_empty(),
+            dropped: t.dropped.iter().map(|d| d.name.clone()).collect(),
         }
     }
 
@@ -142,6 +147,7 @@ impl TableView {
             columns,
             generated_names: true,
             static_compact: false,
+            dropped: Vec::new(),
         }
     }
 
@@ -149,11 +155,17 @@ impl TableView {
         self.columns.iter().position(|c| c.name == name)
     }
 
-    /// Maps one SSTable's header onto this view and builds its decoder layout.
+    /// Maps one SSTable's header (of the Data.db at `path`) onto this view and builds its
+    /// decoder layout. With a schema, the header's static and regular columns and the schema's
+    /// are reconciled (issue 11.5): a data column the schema neither has nor declares dropped
+    /// is an error naming the file and the column (a renamed or damaged column name would
+    /// otherwise lose its values silently); a schema column absent from the data is null in
+    /// this SSTable's rows, with a note on stderr (once per table and column).
     pub fn map_header(
         &self,
         version: Version,
         header: &SerializationHeader,
+        path: &std::path::Path,
     ) -> Result<SetMapping, Error> {
         let header_keys = key_types(header).len();
         if header_keys != self.partition_key.len() {
@@ -190,6 +202,32 @@ impl TableView {
                 let name = spec.name_str();
                 if let Some(col) = self.columns.iter().find(|c| c.name == name) {
                     check_compatible(&self.table, &col.name, &spec.ty, &col.ty)?;
+                } else if !self.dropped.iter().any(|d| *d == name) {
+                    return Err(Error::Schema(format!(
+                        "{}: column {name} of the SSTable's serialization header is not in the schema of {}.{} \
+                         (its columns: {}); if it was dropped, declare it in the schema with \
+                         `ALTER TABLE {}.{} DROP {name} USING TIMESTAMP <microseconds>;`",
+                        path.display(),
+                        self.keyspace,
+                        self.table,
+                        self.columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        self.keyspace,
+                        self.table,
+                    )));
+                }
+            }
+            for col in &self.columns {
+                let in_data = header
+                    .static_columns
+                    .iter()
+                    .chain(&header.regular_columns)
+                    .any(|spec| spec.name_str() == col.name);
+                if !in_data {
+                    note_absent(&self.keyspace, &self.table, &col.name, path);
                 }
             }
         }
@@ -255,6 +293,20 @@ impl TableView {
             regulars: map(layout.regulars()),
             header_clustering: layout.clustering_len(),
         }
+    }
+}
+
+/// Notes once per table and column that a schema column is not in an SSTable's data.
+fn note_absent(keyspace: &str, table: &str, column: &str, path: &std::path::Path) {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static NOTED: Mutex<BTreeSet<(String, String, String)>> = Mutex::new(BTreeSet::new());
+    let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+    if noted.insert((keyspace.into(), table.into(), column.into())) {
+        eprintln!(
+            "note: column {column} of {keyspace}.{table} is not in {} (added later, or never set there): null in its rows",
+            path.display()
+        );
     }
 }
 

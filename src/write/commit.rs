@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use object_store::path::Path as ObjectPath;
+use crate::write::store::object_path;
 use serde::{Deserialize, Serialize};
 use sstable_format::schema::Schema;
 
@@ -49,13 +49,13 @@ pub fn begin(
     staging: &str,
     sharded: bool,
 ) -> Result<(), Error> {
-    dest.delete(&ObjectPath::from(format!("{table_dir}/_SUCCESS")))?;
+    dest.delete(&object_path(format!("{table_dir}/_SUCCESS")))?;
     let leftovers = if sharded {
         staging.to_string()
     } else {
         format!("{table_dir}/_staging")
     };
-    for old in dest.list(&ObjectPath::from(leftovers.as_str()))? {
+    for old in dest.list(&object_path(leftovers.as_str()))? {
         dest.delete(&old)?;
     }
     Ok(())
@@ -90,22 +90,24 @@ pub fn publish(
     report: &TableReport,
 ) -> Result<(), Error> {
     let table_dir = t.table_dir.as_str();
+    // Listed paths are encoded (`ObjectPath`): compare them with encoded paths (issue 11.9).
+    let encoded = |s: String| object_path(s).as_ref().to_string();
     let finals: HashSet<String> = report
         .files
         .iter()
-        .map(|f| format!("{table_dir}/{}", f.path))
+        .map(|f| encoded(format!("{table_dir}/{}", f.path)))
         .collect();
-    let staging = format!("{table_dir}/_staging/");
-    let shards = format!("{table_dir}/_shards/");
-    for old in dest.list(&ObjectPath::from(table_dir))? {
+    let staging = encoded(format!("{table_dir}/_staging")) + "/";
+    let shards = encoded(format!("{table_dir}/_shards")) + "/";
+    for old in dest.list(&object_path(table_dir))? {
         let p = old.as_ref();
         if !p.starts_with(&staging) && !p.starts_with(&shards) && !finals.contains(p) {
             dest.delete(&old)?;
         }
     }
     for f in &report.files {
-        let from = ObjectPath::from(f.staged.as_str());
-        let to = ObjectPath::from(format!("{table_dir}/{}", f.path));
+        let from = object_path(f.staged.as_str());
+        let to = object_path(format!("{table_dir}/{}", f.path));
         dest.rename(&from, &to)?;
     }
     let manifest = Manifest {
@@ -133,14 +135,8 @@ pub fn publish(
     };
     let text = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Export(format!("manifest: {e}")))?;
-    dest.put(
-        &ObjectPath::from(format!("{table_dir}/_manifest.json")),
-        text,
-    )?;
-    dest.put(
-        &ObjectPath::from(format!("{table_dir}/_SUCCESS")),
-        Vec::new(),
-    )?;
+    dest.put(&object_path(format!("{table_dir}/_manifest.json")), text)?;
+    dest.put(&object_path(format!("{table_dir}/_SUCCESS")), Vec::new())?;
     Ok(())
 }
 
@@ -240,7 +236,7 @@ pub fn leave_marker(
     let text = serde_json::to_vec_pretty(&marker)
         .map_err(|e| Error::Export(format!("shard marker: {e}")))?;
     let staging = shard_dir(&t.table_dir, sh.index, sh.count);
-    dest.put(&ObjectPath::from(format!("{staging}/_DONE.json")), text)?;
+    dest.put(&object_path(format!("{staging}/_DONE.json")), text)?;
     Ok(())
 }
 
@@ -263,7 +259,7 @@ pub fn commit_table(
     let mut missing = Vec::new();
     for k in 0..commit.count {
         let dir = shard_dir(table_dir, k, commit.count);
-        let path = ObjectPath::from(format!("{dir}/_DONE.json"));
+        let path = object_path(format!("{dir}/_DONE.json"));
         let Some(bytes) = dest.get(&path)? else {
             missing.push(format!("{k} (not finished)"));
             continue;
@@ -312,7 +308,7 @@ pub fn commit_table(
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
     publish(dest, plan, &t, run_id, &report)?;
     // The shards' markers (and, on a local disk, their emptied directories) go last.
-    for old in dest.list(&ObjectPath::from(format!("{table_dir}/_shards")))? {
+    for old in dest.list(&object_path(format!("{table_dir}/_shards")))? {
         dest.delete(&old)?;
     }
     if let Destination::Local(dir) = &plan.out {

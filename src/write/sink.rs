@@ -9,6 +9,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 use indicatif::ProgressBar;
 use object_store::path::Path as ObjectPath;
+
+use crate::write::store::object_path;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -31,7 +33,8 @@ use super::store::{OutputStore, UploadWriter};
 pub(crate) struct Part<'d> {
     builders: Vec<ColumnBuilder>,
     rows_in_batch: usize,
-    writer: Option<(ArrowWriter<UploadWriter<'d>>, ObjectPath, u64)>,
+    /// The writer, its object path, its rows, and its name under the staging directory.
+    writer: Option<(ArrowWriter<UploadWriter<'d>>, ObjectPath, u64, String)>,
 }
 
 /// What the sinks of every split of a table share.
@@ -312,7 +315,9 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
                     "{dir}part-{}-{}-{}.parquet",
                     self.run_id, self.split, self.seq
                 );
-                let staged = ObjectPath::from(format!("{}/{name}", self.staging));
+                // Object paths are built once from the plain names (`ObjectPath::from` encodes
+                // each part); an encoded path is never encoded again (issue 11.9).
+                let staged = object_path(format!("{}/{name}", self.staging));
                 let upload = UploadWriter::new(self.dest, staged.clone())?;
                 let w = ArrowWriter::try_new(
                     upload,
@@ -320,34 +325,28 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
                     Some(self.props.clone()),
                 )
                 .map_err(|e| Error::Export(format!("{staged}: {e}")))?;
-                part.writer = Some((w, staged, 0));
+                part.writer = Some((w, staged, 0, name));
             }
-            if let Some((w, path, n)) = part.writer.as_mut() {
+            if let Some((w, path, n, _)) = part.writer.as_mut() {
                 w.write(&batch)
                     .map_err(|e| Error::Export(format!("{path}: {e}")))?;
                 *n += rows;
             }
         }
-        let full = part.writer.as_ref().is_some_and(|(w, _, _)| {
+        let full = part.writer.as_ref().is_some_and(|(w, _, _, _)| {
             (w.bytes_written() + w.in_progress_size()) as u64 >= self.plan.target_file_size
         });
         if full || last {
-            if let Some((w, staged, rows)) = part.writer.take() {
+            if let Some((w, staged, rows, name)) = part.writer.take() {
                 let upload = w
                     .into_inner()
                     .map_err(|e| Error::Export(format!("{staged}: {e}")))?;
                 let bytes = upload.complete()?;
-                let prefix = format!("{}/", self.staging);
-                let rel = staged
-                    .as_ref()
-                    .strip_prefix(&prefix)
-                    .unwrap_or(staged.as_ref())
-                    .to_string();
                 self.staged.push(StagedFile {
-                    path: rel,
+                    staged: format!("{}/{name}", self.staging),
+                    path: name,
                     rows,
                     bytes,
-                    staged: staged.to_string(),
                 });
                 let staged_now = self.parts_staged.fetch_add(1, Ordering::SeqCst) + 1;
                 if self.plan.fail_after_parts.is_some_and(|n| staged_now >= n) {

@@ -17,6 +17,8 @@ use crate::error::Error;
 use crate::io::remote::{build_store, retry_config, store_err};
 use crate::io::Io;
 
+pub use crate::io::object_path;
+
 /// The destination store of an export.
 pub struct OutputStore {
     store: Arc<dyn ObjectStore>,

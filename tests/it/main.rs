@@ -12,6 +12,7 @@
 
 mod cli;
 mod common;
+mod discovery;
 mod export;
 mod export_remote;
 mod independent_writer;
