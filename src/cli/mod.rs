@@ -82,7 +82,8 @@ struct PlanArgs {
     store: StoreArgs,
     #[command(flatten)]
     read: ReadArgs,
-    /// Number of splits per table.
+    /// Number of splits per table (at most 65536: a split smaller than a compression chunk
+    /// or a partition is useless).
     #[arg(long, value_name = "N")]
     splits: usize,
     /// Print JSON instead of text.
@@ -152,7 +153,7 @@ struct DumpArgs {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Splits per table when sharding (default: one per shard); more splits than shards
-    /// evens out the shares.
+    /// evens out the shares. At most 65536.
     #[arg(long, value_name = "M")]
     splits: Option<usize>,
 }
@@ -236,7 +237,7 @@ struct ExportArgs {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Splits per table: with shards, default one per shard (more evens out the shares); without,
-    /// default one per 128MiB of stored SSTable bytes, at most 4 per thread.
+    /// default one per 128MiB of stored SSTable bytes, at most 4 per thread. At most 65536.
     #[arg(long, value_name = "M")]
     splits: Option<usize>,
     /// Publish the parts that the N shards of `--shards N` (same inputs, same `--splits`) staged:

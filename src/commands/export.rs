@@ -42,6 +42,8 @@ use crate::write::sink::{writer_properties, SinkContext};
 use crate::write::store::OutputStore;
 use crate::write::table_job::{OpenedTable, TableJob};
 
+use super::starts::legacy_starts;
+
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 8192;
 
@@ -175,7 +177,8 @@ impl TableRun<'_> {
             None if !t.indexed() && plan.splits.is_none() => 1,
             None => auto_splits(plan.splits, plan.threads, stored),
         };
-        let (work, estimated) = split_work(&t.opened, n_splits, plan.shard.as_ref())?;
+        let scan = |i| legacy_starts(&t.opened, sets, user_schema, i);
+        let (work, estimated) = split_work(&t.opened, n_splits, plan.shard.as_ref(), Some(&scan))?;
         let bytes_read = estimated.unwrap_or(stored);
         progress.set_length(
             work.iter()

@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod export;
 mod export_remote;
+mod faults;
 mod independent_writer;
 mod inspect_verify;
 mod legacy_system_schema;
