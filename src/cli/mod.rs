@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Compat, Compression, S3UrlStyle};
+use crate::config::{Compat, Compression, OnError, S3UrlStyle};
 use crate::error::Error;
 
 pub mod validate;
@@ -223,6 +223,12 @@ struct ExportArgs {
     report: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
+    /// When a table cannot be read or written: fail (stop at once) or skip (export and
+    /// publish the other tables, list the failed ones with file, component and byte offset in
+    /// the run report and on stderr). Either way a run with a failed table exits with status 1
+    /// (2: a usage error).
+    #[arg(long, value_enum, value_name = "fail|skip", default_value_t = OnError::Fail)]
+    on_error: OnError,
     /// Test hook: exit abruptly after staging N parts (an interrupted run).
     #[arg(long, hide = true, value_name = "N")]
     fail_after_parts: Option<u64>,

@@ -246,6 +246,7 @@ impl ExportArgs {
             with_source: self.with_source,
             report: self.report,
             fail_after_parts: self.fail_after_parts,
+            on_error: self.on_error,
             shard,
             commit,
             splits,

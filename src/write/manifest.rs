@@ -287,6 +287,7 @@ mod tests {
             with_source: false,
             report: None,
             fail_after_parts: None,
+            on_error: crate::config::OnError::Fail,
             shard: Some(ShardPlan {
                 index: 0,
                 count: 2,
