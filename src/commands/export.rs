@@ -106,8 +106,8 @@ pub fn run(io: &Io, plan: &ExportPlan) -> Result<(), Error> {
                 );
                 progress.suspend(|| {
                     eprintln!(
-                        "export {}.{}: FAILED, skipped (--on-error skip): {e}",
-                        failed.keyspace, failed.table
+                        "export {}.{}: FAILED, skipped (--on-error skip): {}",
+                        failed.keyspace, failed.table, failed.error
                     );
                 });
                 report.failed.push(failed);

@@ -149,10 +149,10 @@ impl FailedTable {
         FailedTable {
             keyspace: keyspace.to_string(),
             table: table.to_string(),
-            file,
+            file: file.map(|f| crate::io::secrets::redact_url(&f)),
             component,
             offset,
-            error: e.to_string(),
+            error: crate::io::secrets::redact(&e.to_string()),
         }
     }
 }

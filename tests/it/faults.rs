@@ -72,6 +72,31 @@ pub(crate) fn write_set(
     generation: u64,
     keys: std::ops::Range<i32>,
 ) -> PathBuf {
+    write_set_with(root, name, generation, keys, false)
+}
+
+/// [`write_set`], the values being pseudo-random hex (incompressible) when `random`.
+pub(crate) fn write_set_with(
+    root: &Path,
+    name: &str,
+    generation: u64,
+    keys: std::ops::Range<i32>,
+    random: bool,
+) -> PathBuf {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut payload = move || {
+        if !random {
+            return "x".repeat(1000);
+        }
+        (0..63)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                format!("{seed:016x}")
+            })
+            .collect::<String>()
+    };
     let t = table(name);
     let dir = root
         .join("faults")
@@ -90,7 +115,7 @@ pub(crate) fn write_set(
                             vec![CellData::live(
                                 "v",
                                 1_700_000_000_000_000,
-                                format!("{k}-{c}-{}", "x".repeat(1000)).into_bytes(),
+                                format!("{k}-{c}-{}", payload()).into_bytes(),
                             )],
                         ),
                     ));

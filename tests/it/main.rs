@@ -19,3 +19,4 @@ mod independent_writer;
 mod inspect_verify;
 mod legacy_system_schema;
 mod plan;
+mod remote_faults;
