@@ -153,10 +153,10 @@ fn s3_stopped_mid_upload_or_mid_read_retries_or_fails_cleanly_and_a_rerun_publis
     let Some(s3s) = s3s() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("s3");
-    // ~25 MB of incompressible values: 8,000 partitions of 3 rows.
+    // ~12 MB of incompressible values: 4,000 partitions of 3 rows.
     let input_root = root.join(BUCKET).join("in");
-    write_set_with(&input_root, "big", 1, 0..8000, true);
-    let rows = 24_000;
+    write_set_with(&input_root, "big", 1, 0..4000, true);
+    let rows = 12_000;
     let port = super::export_remote::free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let restart = || start(&s3s, &root, port);
@@ -202,14 +202,14 @@ fn s3_stopped_mid_upload_or_mid_read_retries_or_fails_cleanly_and_a_rerun_publis
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(published_rows(&table), rows);
 
-    // 2. Mid-read: s3:// input read in 16 KiB ranged GETs, the server stopped 300 ms in.
+    // 2. Mid-read: s3:// input read in 64 KiB ranged GETs, the server stopped 150 ms in.
     let local = tmp.path().join("local");
-    let read = || {
+    let read = |block: &str| {
         let mut args = vec!["export", "s3://lake/in", "--out", local.to_str().unwrap()];
         args.extend(flags);
         args.extend([
             "--read-block-size",
-            "16KiB",
+            block,
             "--read-ahead",
             "0",
             "--threads",
@@ -219,8 +219,8 @@ fn s3_stopped_mid_upload_or_mid_read_retries_or_fails_cleanly_and_a_rerun_publis
         ]);
         lake(&args)
     };
-    let o = run_with_fault(read(), &mut server, &restart, &|t| {
-        t > Duration::from_millis(300)
+    let o = run_with_fault(read("64KiB"), &mut server, &restart, &|t| {
+        t > Duration::from_millis(150)
     });
     let table = local.join("faults/big");
     if o.status.success() {
@@ -233,7 +233,7 @@ fn s3_stopped_mid_upload_or_mid_read_retries_or_fails_cleanly_and_a_rerun_publis
         o.status,
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = read().output().unwrap();
+    let o = read("8MiB").output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(published_rows(&table), rows);
 }
