@@ -11,7 +11,7 @@
 //! 3. [`plan`]: token-range splits of a table and the shards that share them;
 //! 4. [`read`]: a table opened for reading (schema, readers, merge) and its live rows;
 //! 5. [`convert`]: CQL values to Arrow columns and to JSON text;
-//! 6. [`write`]: the Parquet sink, object uploads, the publish/commit protocol, reports;
+//! 6. [`mod@write`]: the Parquet sink, object uploads, the publish/commit protocol, reports;
 //! 7. [`commands`]: `inspect`, `dump`, `plan`, `export`, each a thin orchestration;
 //! 8. [`cli`]: the command line parsed and validated into a [`config::Plan`].
 pub mod cli;

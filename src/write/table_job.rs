@@ -1,6 +1,6 @@
 //! One table's export job: the table opened with its output shape ([`OpenedTable`]), and
 //! its splits run on `--threads` threads, each reading its byte ranges into its own
-//! [`ArrowSink`] ([`TableJob`], [`run_splits`]).
+//! [`ArrowSink`] ([`TableJob`], `run_splits`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
