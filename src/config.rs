@@ -31,6 +31,17 @@ pub enum Compat {
     Spark,
 }
 
+/// What `export` does when a table cannot be exported (`--on-error`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Stop at the first table that fails (exit 1).
+    #[default]
+    Fail,
+    /// Export and publish the other tables, list the failed ones in the run report, exit 1.
+    Skip,
+}
+
 /// Where `export` writes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Destination {
@@ -168,6 +179,9 @@ pub struct ExportPlan {
     /// Test hook.
     #[serde(skip)]
     pub fail_after_parts: Option<u64>,
+    /// `--on-error`.
+    #[serde(skip)]
+    pub on_error: OnError,
     /// This run's shard (it stages its parts for `--commit`).
     #[serde(skip)]
     pub shard: Option<ShardPlan>,

@@ -16,7 +16,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // One clear line, no backtrace: every message already names the file, the
             // component and the byte offset.
-            eprintln!("error: {e}");
+            // Never a credential: URL user info and credential variables are redacted.
+            eprintln!(
+                "error: {}",
+                sstable_lake::io::secrets::redact(&e.to_string())
+            );
             // 2 for a command line that can never work (as clap's own usage errors), so that
             // schedulers can tell it from a failure worth retrying.
             if matches!(e, Error::Usage(_)) {

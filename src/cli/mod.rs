@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Compat, Compression, S3UrlStyle};
+use crate::config::{Compat, Compression, OnError, S3UrlStyle};
 use crate::error::Error;
 
 pub mod validate;
@@ -82,7 +82,8 @@ struct PlanArgs {
     store: StoreArgs,
     #[command(flatten)]
     read: ReadArgs,
-    /// Number of splits per table.
+    /// Number of splits per table (at most 65536: a split smaller than a compression chunk
+    /// or a partition is useless).
     #[arg(long, value_name = "N")]
     splits: usize,
     /// Print JSON instead of text.
@@ -152,7 +153,7 @@ struct DumpArgs {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Splits per table when sharding (default: one per shard); more splits than shards
-    /// evens out the shares.
+    /// evens out the shares. At most 65536.
     #[arg(long, value_name = "M")]
     splits: Option<usize>,
 }
@@ -222,6 +223,12 @@ struct ExportArgs {
     report: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
+    /// When a table cannot be read or written: fail (stop at once) or skip (export and
+    /// publish the other tables, list the failed ones with file, component and byte offset in
+    /// the run report and on stderr). Either way a run with a failed table exits with status 1
+    /// (2: a usage error).
+    #[arg(long, value_enum, value_name = "fail|skip", default_value_t = OnError::Fail)]
+    on_error: OnError,
     /// Test hook: exit abruptly after staging N parts (an interrupted run).
     #[arg(long, hide = true, value_name = "N")]
     fail_after_parts: Option<u64>,
@@ -236,7 +243,7 @@ struct ExportArgs {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Splits per table: with shards, default one per shard (more evens out the shares); without,
-    /// default one per 128MiB of stored SSTable bytes, at most 4 per thread.
+    /// default one per 128MiB of stored SSTable bytes, at most 4 per thread. At most 65536.
     #[arg(long, value_name = "M")]
     splits: Option<usize>,
     /// Publish the parts that the N shards of `--shards N` (same inputs, same `--splits`) staged:

@@ -9,7 +9,7 @@ use crate::config::{
 };
 use crate::error::Error;
 
-use super::values::{parse_destination, parse_now, parse_size, shard_plan};
+use super::values::{bound_splits, parse_destination, parse_now, parse_size, shard_plan};
 use super::{Cli, Command, ExportArgs, ReadArgs, StoreArgs};
 
 impl StoreArgs {
@@ -203,7 +203,8 @@ impl ExportArgs {
                     }
                 },
             };
-            let splits = self.splits.unwrap_or(count);
+            bound_splits("--shards", count)?;
+            let splits = bound_splits("--splits", self.splits.unwrap_or(count))?;
             if count == 0 || splits == 0 {
                 return Err(Error::Usage(
                     "--shards and --splits must be at least 1".into(),
@@ -211,6 +212,9 @@ impl ExportArgs {
             }
             (None, Some(CommitPlan { count, splits }), None)
         } else {
+            if let Some(n) = self.splits {
+                bound_splits("--splits", n)?;
+            }
             let shard = shard_plan(None, self.shard, self.shards, None, env)?;
             let shard = shard.map(|s| ShardPlan {
                 splits: self.splits.unwrap_or(s.count),
@@ -242,6 +246,7 @@ impl ExportArgs {
             with_source: self.with_source,
             report: self.report,
             fail_after_parts: self.fail_after_parts,
+            on_error: self.on_error,
             shard,
             commit,
             splits,
@@ -267,6 +272,7 @@ impl Cli {
                 if a.splits == 0 {
                     return Err(Error::Usage("--splits must be at least 1".into()));
                 }
+                bound_splits("--splits", a.splits)?;
                 let (store, read) = input_options(&a.paths, a.store, a.read)?;
                 Plan::Splits(SplitsPlan {
                     paths: a.paths,

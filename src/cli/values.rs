@@ -80,6 +80,29 @@ pub(super) fn parse_now(now: Option<String>, start: i64) -> Result<NowPlan, Erro
     })
 }
 
+/// The most splits (and shards) a table may be cut into.
+///
+/// A split is a token range of whole partitions, read as whole compression chunks (16 KiB
+/// by default, 4 KiB at least in practice; 64 KiB CRC slices when uncompressed): a split
+/// smaller than one chunk or one partition reads what its neighbour reads, or nothing. Each
+/// also costs the plan a byte range per SSTable, a seek per SSTable and a Parquet part of its
+/// own. 65,536 splits already cut an 8 TiB table into 128 MiB pieces (the size `export`
+/// aims for by default) and a 1 GiB one into 16 KiB ones, a chunk each. Beyond that, a
+/// count is a mistake, and 10^8 or 10^9 of them would take gigabytes (or hours) to plan
+/// before reading a byte: a usage error instead.
+pub const MAX_SPLITS: usize = 65_536;
+
+/// Refuses a number of splits or shards above [`MAX_SPLITS`] (`what` names the flag).
+pub(super) fn bound_splits(what: &str, n: usize) -> Result<usize, Error> {
+    if n > MAX_SPLITS {
+        return Err(Error::Usage(format!(
+            "{what} {n}: at most {MAX_SPLITS} per table (a split holds whole partitions and \
+             reads whole compression chunks; more would be smaller than a chunk)"
+        )));
+    }
+    Ok(n)
+}
+
 /// Parses `K/N` (`0 <= K < N`).
 fn parse_k_of_n(flag: &str, s: &str) -> Result<(usize, usize), Error> {
     let bad = || {
@@ -112,6 +135,7 @@ pub(super) fn shard_plan(
             ));
         }
         let (index, count) = parse_k_of_n("--split", &s)?;
+        bound_splits("--split K/N: N =", count)?;
         return Ok(Some(ShardPlan {
             index,
             count,
@@ -161,7 +185,8 @@ pub(super) fn shard_plan(
         }
         (index, count)
     };
-    let splits = splits.unwrap_or(count);
+    bound_splits("the number of shards", count)?;
+    let splits = bound_splits("--splits", splits.unwrap_or(count))?;
     if splits == 0 {
         return Err(Error::Usage("--splits must be at least 1".into()));
     }

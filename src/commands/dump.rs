@@ -48,7 +48,16 @@ pub fn run(io: &Io, plan: &DumpPlan) -> Result<(), Error> {
         };
         // With a shard, only its splits of the table, each read alone (see `crate::plan`).
         let splits = match &plan.shard {
-            Some(shard) => Some(crate::plan::plan_group(io, &group.sets, shard.splits)?),
+            Some(shard) => {
+                let opened = group
+                    .sets
+                    .iter()
+                    .map(|s| OpenedSet::open(io, s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let scan =
+                    |i| super::starts::legacy_starts(&opened, &group.sets, user_schema.as_ref(), i);
+                Some(crate::plan::plan_group(&opened, shard.splits, Some(&scan))?)
+            }
             None => None,
         };
         let shares: Vec<Option<&[ByteRange]>> = match (&plan.shard, &splits) {

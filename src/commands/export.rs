@@ -30,17 +30,19 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sstable_format::schema::Schema;
 
-use crate::config::{ExportPlan, NowPlan, RowGroupSize};
+use crate::config::{ExportPlan, NowPlan, OnError, RowGroupSize};
 use crate::discover::{discover, SstableSet};
 use crate::error::Error;
 use crate::io::Io;
 use crate::plan::{auto_splits, split_bytes, split_work};
 use crate::read::open::{read_schema, resolve_now};
 use crate::write::commit::{self, commit_table};
-use crate::write::report::{RunReport, TableReport};
+use crate::write::report::{FailedTable, RunReport, TableReport};
 use crate::write::sink::{writer_properties, SinkContext};
 use crate::write::store::OutputStore;
 use crate::write::table_job::{OpenedTable, TableJob};
+
+use super::starts::legacy_starts;
 
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 8192;
@@ -93,14 +95,36 @@ pub fn run(io: &Io, plan: &ExportPlan) -> Result<(), Error> {
             progress: &progress,
             parts_staged: &parts_staged,
         };
-        report
-            .tables
-            .push(run.export_table(&group.sets, user_schema)?);
+        match run.export_table(&group.sets, user_schema) {
+            Ok(t) => report.tables.push(t),
+            // --on-error skip: the table is left unpublished (its `_SUCCESS` is gone, its
+            // staged parts are cleared by the next run) and listed; the others go on.
+            Err(e) if plan.on_error == OnError::Skip => {
+                let failed = FailedTable::new(
+                    group.keyspace.unwrap_or("?"),
+                    group.table.unwrap_or("?"),
+                    &e,
+                );
+                progress.suspend(|| {
+                    eprintln!(
+                        "export {}.{}: FAILED, skipped (--on-error skip): {}",
+                        failed.keyspace, failed.table, failed.error
+                    );
+                });
+                report.failed.push(failed);
+            }
+            Err(e) => return Err(e),
+        }
     }
     progress.finish_and_clear();
     report.seconds = started.elapsed().as_secs_f64();
     report.total();
     eprintln!("export: {}", report.summary());
+    if let Some(path) = &plan.report {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::Export(format!("report: {e}")))?;
+        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))?;
+    }
     if !missing.is_empty() {
         return Err(Error::Export(format!(
             "--commit: {} table(s) not published, their shards have not all finished: {}",
@@ -108,10 +132,18 @@ pub fn run(io: &Io, plan: &ExportPlan) -> Result<(), Error> {
             missing.join("; ")
         )));
     }
-    if let Some(path) = &plan.report {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::Export(format!("report: {e}")))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))?;
+    if !report.failed.is_empty() {
+        return Err(Error::Export(format!(
+            "{} table(s) failed and were skipped (--on-error skip), the other {} published: {}",
+            report.failed.len(),
+            report.tables.len(),
+            report
+                .failed
+                .iter()
+                .map(|f| format!("{}.{}", f.keyspace, f.table))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     Ok(())
 }
@@ -176,7 +208,8 @@ impl TableRun<'_> {
             None if !t.indexed() && plan.splits.is_none() => 1,
             None => auto_splits(plan.splits, plan.threads, stored),
         };
-        let (work, estimated) = split_work(&t.opened, n_splits, plan.shard.as_ref())?;
+        let scan = |i| legacy_starts(&t.opened, sets, user_schema, i);
+        let (work, estimated) = split_work(&t.opened, n_splits, plan.shard.as_ref(), Some(&scan))?;
         let bytes_read = estimated.unwrap_or(stored);
         progress.set_length(
             work.iter()

@@ -71,7 +71,7 @@ pub fn run(io: &Io, plan: &InspectPlan) -> Result<(), Error> {
             }
             Err(e) => {
                 if failures > 0 || discovery.sets.len() > 1 {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", crate::io::secrets::redact(&e.to_string()));
                 }
                 failures += 1;
                 first_error.get_or_insert(e);

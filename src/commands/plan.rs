@@ -14,6 +14,8 @@ use crate::error::Error;
 use crate::io::Io;
 use crate::plan::{plan_opened, TableSplits};
 
+use super::starts::legacy_starts;
+
 /// Runs `plan`.
 pub fn run(io: &Io, plan: &SplitsPlan) -> Result<(), Error> {
     let discovery = discover(io, &plan.paths)?;
@@ -30,7 +32,8 @@ pub fn run(io: &Io, plan: &SplitsPlan) -> Result<(), Error> {
             .iter()
             .map(|s| OpenedSet::open(io, s))
             .collect::<Result<Vec<_>, _>>()?;
-        let (partitioner, sets, splits) = plan_opened(&opened, plan.splits)?;
+        let scan = |i| legacy_starts(&opened, &group.sets, None, i);
+        let (partitioner, sets, splits) = plan_opened(&opened, plan.splits, Some(&scan))?;
         tables.push(TableSplits {
             keyspace: group.keyspace.unwrap_or("?").to_string(),
             table: group.table.unwrap_or("?").to_string(),

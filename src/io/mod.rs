@@ -22,6 +22,7 @@
 //!   most block size x (1 + read-ahead), plus one chunk when a chunk straddles two blocks.
 
 pub mod remote;
+pub mod secrets;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

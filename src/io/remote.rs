@@ -76,8 +76,8 @@ pub fn build_store(
 
 pub(crate) fn store_err(path: &str, e: object_store::Error) -> Error {
     Error::Store {
-        path: path.to_string(),
-        message: e.to_string(),
+        path: super::secrets::redact_url(path),
+        message: super::secrets::redact(&e.to_string()),
     }
 }
 

@@ -3,9 +3,13 @@
 //! of which merges on its own (see [`sstable_format::split`]).
 //!
 //! Partition starts come from each set's index (`Index.db`, or `Partitions.db` + `Rows.db`, BTI
-//! keys missing from the trie being read from `Data.db`); a 3.0+ set whose index is missing or
-//! unreadable is scanned sequentially instead (its header gives the layout). A 2.x set needs
-//! its index.
+//! keys missing from the trie being read from `Data.db`). The index is only a shortcut: a set
+//! whose index is missing, unreadable, empty while `Data.db` is not, or whose first entry is
+//! not at `Data.db` byte 0 (a 0-byte, cut or damaged `Index.db` / `Partitions.db`) is never
+//! left out of the plan (issue 11 item 2): its `Data.db` is scanned sequentially for partition
+//! starts instead, with a note on stderr naming the index and why. A 3.0+ set is scanned here
+//! (its header gives the layout); a 2.x set needs its table's schema to be read, which the
+//! caller knows ([`ScanStarts`]): without one, planning fails rather than drop the set.
 //!
 //! Shards: with `N` shards and `M` splits per table (`M` defaults to `N`), shard `K` runs the
 //! splits `i` with `i mod N == K` of every table, each split merged alone, in ring order.
@@ -24,9 +28,7 @@ use sstable_format::{ChunkIndex, DataOffset};
 
 use crate::config::ShardPlan;
 use crate::discover::opened::{map_file, AnySource, OpenedSet};
-use crate::discover::SstableSet;
 use crate::error::Error;
-use crate::io::Io;
 
 /// Where a set's partition starts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,10 +195,35 @@ pub fn restrict_legacy<S: sstable_format::DataSource>(
     Ok(CheckedRange::new(reader, range))
 }
 
-/// The planner's summary of one opened set.
+/// Reads the partition starts (key, `Data.db` offset) of set `i` of the table sequentially from
+/// its `Data.db`: the fallback for a 2.x set whose index is unusable, given by a caller that
+/// knows the schema a 2.x `Data.db` needs to be read (see `commands::starts`).
+pub type ScanStarts<'a> = &'a dyn Fn(usize) -> Result<Vec<(Vec<u8>, DataOffset)>, Error>;
+
+/// Why an index that parsed cannot stand for its set's partitions, if it cannot: it lists no
+/// partition while `Data.db` has bytes (a 0-byte or emptied file), or its first partition is
+/// not at `Data.db` byte 0 (every `Data.db` starts with a partition). Either would leave
+/// partitions out of every split.
+fn unusable_index(s: &SstableSummary) -> Option<String> {
+    let data_length = s.storage().data_length();
+    match s.partitions().first() {
+        None if data_length > 0 => Some(format!(
+            "it lists no partition while Data.db holds {data_length} byte(s)"
+        )),
+        Some(p) if p.data_offset.0 != 0 => Some(format!(
+            "its first partition starts at Data.db byte {}, not 0",
+            p.data_offset
+        )),
+        _ => None,
+    }
+}
+
+/// The planner's summary of one opened set (set `i` of its table).
 fn summarize(
     o: &OpenedSet,
+    i: usize,
     partitioner: Partitioner,
+    scan: Option<ScanStarts<'_>>,
 ) -> Result<(SstableSummary, StartsFrom), Error> {
     let storage = storage_of(o);
     let wrap = |path: PathBuf| {
@@ -263,21 +290,41 @@ fn summarize(
     } else {
         None
     };
+    let index_path = comp(&ComponentName::Index).or_else(|| comp(&ComponentName::Partitions));
     let why = match from_index {
-        Some((Ok(s), from)) => return Ok((s, from)),
-        Some((Err(e), _)) => e.to_string(),
+        Some((Ok(s), from)) => match unusable_index(&s) {
+            None => return Ok((s, from)),
+            Some(why) => format!(
+                "{}: unusable index: {why}",
+                index_path
+                    .as_ref()
+                    .map_or(o.data_path.clone(), |p| p.clone())
+                    .display()
+            ),
+        },
+        Some((Err(e), _)) => format!("unusable index: {e}"),
         None => "no partition index".to_string(),
     };
-    if o.version.is_legacy_layout() {
-        return Err(Error::Unsupported(format!(
-            "{}: cannot plan splits of a 2.x set without a readable index ({why})",
+    let note = || {
+        eprintln!(
+            "note: {}: {why}; the index is only a shortcut: reading Data.db for partition starts",
             o.data_path.display()
-        )));
+        );
+    };
+    if o.version.is_legacy_layout() {
+        let Some(scan) = scan else {
+            return Err(Error::Unsupported(format!(
+                "{}: cannot plan splits of a 2.x set without a readable index ({why})",
+                o.data_path.display()
+            )));
+        };
+        note();
+        let keys = scan(i)?;
+        let s = SstableSummary::from_keys(partitioner, storage, keys.into_iter().map(Ok))
+            .map_err(wrap(o.data_path.clone()))?;
+        return Ok((s, StartsFrom::DataScan));
     }
-    eprintln!(
-        "note: {}: {why}; scanning Data.db for partition starts",
-        o.data_path.display()
-    );
+    note();
     let header = o.statistics.header.as_ref().ok_or_else(|| {
         Error::Schema(format!(
             "{}: no serialization header",
@@ -298,15 +345,17 @@ fn summarize(
     Ok((s, StartsFrom::DataScan))
 }
 
-/// Plans `n` splits of a table whose sets are `opened` (in the table group's order).
+/// Plans `n` splits of a table whose sets are `opened` (in the table group's order); `scan`
+/// reads the partition starts of a 2.x set whose index is unusable.
 pub fn plan_opened(
     opened: &[OpenedSet],
     n: usize,
+    scan: Option<ScanStarts<'_>>,
 ) -> Result<(Partitioner, Vec<PlannedSet>, Vec<Split>), Error> {
     let mut partitioner: Option<Partitioner> = None;
     let mut summaries = Vec::with_capacity(opened.len());
     let mut sets = Vec::with_capacity(opened.len());
-    for o in opened {
+    for (i, o) in opened.iter().enumerate() {
         let p = o.partitioner()?;
         match partitioner {
             None => partitioner = Some(p),
@@ -320,7 +369,7 @@ pub fn plan_opened(
             }
             Some(_) => {}
         }
-        let (summary, starts_from) = summarize(o, p)?;
+        let (summary, starts_from) = summarize(o, i, p, scan)?;
         sets.push(PlannedSet {
             data_path: o.data_path.clone(),
             partitions: summary.partitions().len() as u64,
@@ -335,13 +384,13 @@ pub fn plan_opened(
     Ok((partitioner, sets, splits))
 }
 
-/// Opens the sets of a table group and plans `n` splits.
-pub fn plan_group(io: &Io, sets: &[&SstableSet], n: usize) -> Result<Vec<Split>, Error> {
-    let opened = sets
-        .iter()
-        .map(|s| OpenedSet::open(io, s))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(plan_opened(&opened, n)?.2)
+/// Plans `n` splits of a table group opened as `opened` (see [`plan_opened`]).
+pub fn plan_group(
+    opened: &[OpenedSet],
+    n: usize,
+    scan: Option<ScanStarts<'_>>,
+) -> Result<Vec<Split>, Error> {
+    Ok(plan_opened(opened, n, scan)?.2)
 }
 
 /// The splits of a table that `shard` runs, in ring order.
@@ -395,11 +444,12 @@ pub fn split_work(
     opened: &[OpenedSet],
     n_splits: usize,
     shard: Option<&ShardPlan>,
+    scan: Option<ScanStarts<'_>>,
 ) -> Result<(Vec<SplitWork>, Option<u64>), Error> {
     if n_splits <= 1 && shard.is_none() {
         return Ok((vec![(0, None)], None));
     }
-    let (_, _, splits) = plan_opened(opened, n_splits)?;
+    let (_, _, splits) = plan_opened(opened, n_splits, scan)?;
     let mine: Vec<usize> = match shard {
         Some(sh) => shard_share(sh, &splits),
         None => (0..splits.len()).collect(),

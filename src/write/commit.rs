@@ -19,7 +19,7 @@ use crate::write::store::object_path;
 use serde::{Deserialize, Serialize};
 use sstable_format::schema::Schema;
 
-use crate::config::{CommitPlan, Destination, ExportPlan, ShardPlan};
+use crate::config::{CommitPlan, ExportPlan, ShardPlan};
 use crate::convert::shape::OutputShape;
 use crate::discover::opened::OpenedSet;
 use crate::discover::SstableSet;
@@ -50,15 +50,14 @@ pub fn begin(
     sharded: bool,
 ) -> Result<(), Error> {
     dest.delete(&object_path(format!("{table_dir}/_SUCCESS")))?;
-    let leftovers = if sharded {
-        staging.to_string()
+    // Unsharded runs of a table stage under its `_staging/` only: all of it is leftovers
+    // (killed runs' parts, finished or not). A shard clears its own directory only: the
+    // others may be running.
+    if sharded {
+        dest.clear(staging)
     } else {
-        format!("{table_dir}/_staging")
-    };
-    for old in dest.list(&object_path(leftovers.as_str()))? {
-        dest.delete(&old)?;
+        dest.clear(&format!("{table_dir}/_staging"))
     }
-    Ok(())
 }
 
 /// The end of an unsharded run: [`publish`], then the emptied staging directories of a local
@@ -71,12 +70,8 @@ pub fn publish_run(
     report: &TableReport,
 ) -> Result<(), Error> {
     publish(dest, plan, t, run_id, report)?;
-    if let Destination::Local(dir) = &plan.out {
-        let staging_dir = dir.join(&t.table_dir).join("_staging");
-        let _ = std::fs::remove_dir_all(staging_dir.join(run_id));
-        let _ = std::fs::remove_dir(staging_dir);
-    }
-    Ok(())
+    // This run's parts are moved; what is left (emptied directories) goes.
+    dest.clear(&format!("{}/_staging", t.table_dir))
 }
 
 /// Step 3: publishes a table: drops the files of earlier runs, moves the staged parts to
@@ -307,13 +302,10 @@ pub fn commit_table(
     report.files.sort_by(|a, b| a.path.cmp(&b.path));
     report.bytes_written = report.files.iter().map(|f| f.bytes).sum();
     publish(dest, plan, &t, run_id, &report)?;
-    // The shards' markers (and, on a local disk, their emptied directories) go last.
-    for old in dest.list(&object_path(format!("{table_dir}/_shards")))? {
-        dest.delete(&old)?;
-    }
-    if let Destination::Local(dir) = &plan.out {
-        let _ = std::fs::remove_dir_all(dir.join(table_dir).join("_shards"));
-    }
+    // The shards' markers (and, on a local disk, their emptied directories) go last, with the
+    // leftovers of unsharded runs killed before (all shards have finished).
+    dest.clear(&format!("{table_dir}/_shards"))?;
+    dest.clear(&format!("{table_dir}/_staging"))?;
     report.seconds = started.elapsed().as_secs_f64();
     eprintln!("commit {}", report.summary(None));
     Ok(Ok(report))

@@ -227,7 +227,8 @@ impl From<&Destination> for ManifestDestination {
 impl From<&StoreOptions> for ManifestStore {
     fn from(s: &StoreOptions) -> Self {
         ManifestStore {
-            endpoint: s.endpoint.clone(),
+            // Never the user info of the URL (a password): see `io::secrets`.
+            endpoint: s.endpoint.as_deref().map(crate::io::secrets::redact_url),
             region: s.region.clone(),
             allow_http: s.allow_http,
             s3_url_style: s.s3_url_style.map(|u| match u {
@@ -287,6 +288,7 @@ mod tests {
             with_source: false,
             report: None,
             fail_after_parts: None,
+            on_error: crate::config::OnError::Fail,
             shard: Some(ShardPlan {
                 index: 0,
                 count: 2,

@@ -90,6 +90,73 @@ pub struct TableReport {
     pub files: Vec<StagedFile>,
 }
 
+/// A table that `--on-error skip` left out: what failed, where.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedTable {
+    /// Keyspace (`?` when unknown).
+    pub keyspace: String,
+    /// Table (`?` when unknown).
+    pub table: String,
+    /// The file the error is about, when it names one.
+    pub file: Option<String>,
+    /// The SSTable component (`Data.db`, `Index.db`…), when known.
+    pub component: Option<String>,
+    /// The byte offset in that component, when known.
+    pub offset: Option<u64>,
+    /// The error.
+    pub error: String,
+}
+
+impl FailedTable {
+    /// The failure of table `keyspace.table`: the file, component and offset `e` names.
+    pub fn new(keyspace: &str, table: &str, e: &crate::error::Error) -> FailedTable {
+        use crate::error::Error;
+        fn format_location(f: &sstable_format::Error) -> (Option<String>, Option<u64>) {
+            use sstable_format::Error as F;
+            let offset = match f {
+                F::Truncated { offset, .. }
+                | F::Invalid { offset, .. }
+                | F::ChecksumMismatch { offset, .. }
+                | F::Decompress { offset, .. }
+                | F::Source { offset, .. }
+                | F::Unsupported { offset, .. } => Some(*offset),
+                _ => None,
+            };
+            (f.component().map(|c| c.to_string()), offset)
+        }
+        fn locate(e: &Error) -> (Option<String>, Option<String>, Option<u64>) {
+            match e {
+                Error::Format { path, source } => {
+                    let (c, o) = format_location(source);
+                    (Some(path.display().to_string()), c, o)
+                }
+                Error::Decode(source) => {
+                    let (c, o) = format_location(source);
+                    (None, c, o)
+                }
+                Error::Io { path, .. } | Error::Discovery { path, .. } => {
+                    (Some(path.display().to_string()), None, None)
+                }
+                Error::MissingComponent { set, component } => {
+                    (Some(set.clone()), Some((*component).to_string()), None)
+                }
+                Error::Store { path, .. } => (Some(path.clone()), None, None),
+                Error::Several { first, .. } => locate(first),
+                _ => (None, None, None),
+            }
+        }
+        let (file, component, offset) = locate(e);
+        FailedTable {
+            keyspace: keyspace.to_string(),
+            table: table.to_string(),
+            file: file.map(|f| crate::io::secrets::redact_url(&f)),
+            component,
+            offset,
+            error: crate::io::secrets::redact(&e.to_string()),
+        }
+    }
+}
+
 /// The whole run (`--report FILE`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
@@ -115,6 +182,8 @@ pub struct RunReport {
     pub bytes_written: u64,
     /// Wall time.
     pub seconds: f64,
+    /// Tables not exported (`--on-error skip`), with what failed.
+    pub failed: Vec<FailedTable>,
 }
 
 impl TableReport {

@@ -27,6 +27,8 @@ pub struct OutputStore {
     pub display: String,
     /// Bytes per multipart upload part.
     part_size: usize,
+    /// The directory of a local destination.
+    local: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for OutputStore {
@@ -75,6 +77,10 @@ impl OutputStore {
             io: io.clone(),
             display,
             part_size: opts.upload_part_size,
+            local: match out {
+                Destination::Local(dir) => Some(dir.clone()),
+                Destination::Remote { .. } => None,
+            },
         })
     }
 
@@ -96,6 +102,27 @@ impl OutputStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(store_err(path.as_ref(), e)),
         }
+    }
+
+    /// Removes everything under `prefix`: every object, and on a local destination the
+    /// directory itself, with the files of uploads that a killed run left unfinished
+    /// (`object_store` keeps them as `<part>#<n>` beside the part and lists them not). An
+    /// unfinished multipart upload to S3 or GCS is not listed either, and cannot be removed
+    /// through `object_store`: a bucket lifecycle rule (`AbortIncompleteMultipartUpload`)
+    /// removes those.
+    pub fn clear(&self, prefix: &str) -> Result<(), Error> {
+        for old in self.list(&object_path(prefix))? {
+            self.delete(&old)?;
+        }
+        if let Some(dir) = &self.local {
+            let path = dir.join(prefix);
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        Ok(())
     }
 
     /// Writes a small object whole; its size.

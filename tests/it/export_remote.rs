@@ -30,12 +30,12 @@ use crate::common;
 use crate::common::ci;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-const ACCESS_KEY: &str = "lake-test-key";
-const SECRET_KEY: &str = "lake-test-secret-0123456789";
-const BUCKET: &str = "lake";
+pub(crate) const ACCESS_KEY: &str = "lake-test-key";
+pub(crate) const SECRET_KEY: &str = "lake-test-secret-0123456789";
+pub(crate) const BUCKET: &str = "lake";
 
 /// `Some(path)` if it exists; else `None` (skip with a message) or, under CI, a failure.
-fn tool(path: PathBuf, what: &str) -> Option<PathBuf> {
+pub(crate) fn tool(path: PathBuf, what: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
@@ -75,7 +75,7 @@ fn has_module(py: &Path, module: &str) -> bool {
     ok
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -84,7 +84,7 @@ fn free_port() -> u16 {
 }
 
 /// A server process, killed when dropped.
-struct Server(Child, &'static str);
+pub(crate) struct Server(pub(crate) Child, pub(crate) &'static str);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -103,7 +103,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn wait_port(&mut self, port: u16) {
+    pub(crate) fn wait_port(&mut self, port: u16) {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let until = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -917,7 +917,7 @@ fn gcs_key(dir: &Path, port: u16) -> PathBuf {
 }
 
 /// s3s-fs on a free port serving `root` (with the bucket `lake`): (server, endpoint URL).
-fn start_s3(s3s: &Path, root: &Path) -> (Server, String) {
+pub(crate) fn start_s3(s3s: &Path, root: &Path) -> (Server, String) {
     std::fs::create_dir_all(root.join(BUCKET)).unwrap(); // a directory is a bucket
     let port = free_port();
     let mut server = Server(
