@@ -200,6 +200,16 @@ impl TableView {
             }
             for spec in header.static_columns.iter().chain(&header.regular_columns) {
                 let name = spec.name_str();
+                // The hidden value column of a compact-storage table, not a CQL column: a
+                // static-compact table keeps its CQL columns in the static row and a regular
+                // column (`value` by default; Cassandra 3.0 `CompactTables`) beside them, and a
+                // dense table without a value column has an EmptyType one.
+                let hidden = (self.static_compact
+                    && header.regular_columns.iter().any(|r| r.name_str() == name))
+                    || spec.ty == CqlType::Empty;
+                if hidden && !self.columns.iter().any(|c| c.name == name) {
+                    continue;
+                }
                 if let Some(col) = self.columns.iter().find(|c| c.name == name) {
                     check_compatible(&self.table, &col.name, &spec.ty, &col.ty)?;
                 } else if !self.dropped.iter().any(|d| *d == name) {
