@@ -441,3 +441,153 @@ fn put_fields<'t>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+mod tests {
+    use super::*;
+    use crate::convert::arrow::MapOptions;
+
+    fn elements(items: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut out = (items.len() as i32).to_be_bytes().to_vec();
+        for i in items {
+            match i {
+                Some(b) => {
+                    out.extend((b.len() as i32).to_be_bytes());
+                    out.extend(*b);
+                }
+                None => out.extend((-1_i32).to_be_bytes()),
+            }
+        }
+        out
+    }
+
+    /// The direct path and the Value path give equal arrays, or the same error.
+    fn same(ty: &str, values: &[&[u8]], opts: MapOptions) {
+        let ty = CqlType::parse_type_string(ty).unwrap();
+        let (mut a, mut b) = (ColumnBuilder::new(&ty, opts), ColumnBuilder::new(&ty, opts));
+        let mut s = Scratch::default();
+        for v in values {
+            let direct = a.append_bytes(&ty, v, &mut s);
+            let old = decode_value(&ty, v)
+                .map_err(Error::Decode)
+                .and_then(|x| b.append(&x));
+            match (direct, old) {
+                (Ok(()), Ok(())) => {}
+                (Err(x), Err(y)) => {
+                    assert_eq!(x.to_string(), y.to_string(), "{ty:?} {v:?}");
+                    return;
+                }
+                (x, y) => panic!("{ty:?} {v:?}: direct {x:?}, value path {y:?}"),
+            }
+        }
+        let (x, y) = (a.finish().unwrap(), b.finish().unwrap());
+        assert_eq!(x.to_data(), y.to_data(), "{ty:?}");
+    }
+
+    #[test]
+    fn scalars_equal_the_value_path() {
+        for opts in [
+            MapOptions::default(),
+            MapOptions {
+                spark: true,
+                decimal: None,
+            },
+            MapOptions {
+                spark: false,
+                decimal: Some((20, 4)),
+            },
+        ] {
+            same("Int32Type", &[&[0, 0, 1, 2], &[], &[255; 4]], opts);
+            same("UTF8Type", &["héllo".as_bytes(), b""], opts);
+            same("AsciiType", &[b"abc", b""], opts);
+            same("BytesType", &[b"\x00\x01", b""], opts);
+            same("BooleanType", &[&[1], &[0], &[]], opts);
+            same("ByteType", &[&[0x80]], opts);
+            same("ShortType", &[&[0x80, 1]], opts);
+            same("LongType", &[&[1, 2, 3, 4, 5, 6, 7, 8]], opts);
+            same("FloatType", &[&1.5_f32.to_be_bytes()], opts);
+            same("DoubleType", &[&(-2.25_f64).to_be_bytes()], opts);
+            same("TimestampType", &[&(-5_i64).to_be_bytes()], opts);
+            same("SimpleDateType", &[&(1_u32 << 31).to_be_bytes()], opts);
+            same("TimeType", &[&77_i64.to_be_bytes()], opts);
+            same("UUIDType", &[&[0xab; 16], &[]], opts);
+            same("TimeUUIDType", &[&[0x1c; 16]], opts);
+            same("IntegerType", &[&[0xff, 0x00], &[0x7f; 20], &[]], opts);
+            let d = |scale: i32, u: &[u8]| [&scale.to_be_bytes()[..], u].concat();
+            same(
+                "DecimalType",
+                &[&d(2, &[0x02, 0x21]), &d(-3, &[1]), &d(5, &[0xff]), &[]],
+                opts,
+            );
+            same("InetAddressType", &[&[127, 0, 0, 1], &[0; 16], &[]], opts);
+            same("DurationType", &[&[2, 4, 6], &[]], opts);
+        }
+    }
+
+    #[test]
+    fn nested_values_equal_the_value_path() {
+        let opts = MapOptions::default();
+        let one: &[u8] = &[0, 0, 0, 1];
+        let list = elements(&[Some(one), None, Some(&[])]);
+        same(
+            "FrozenType(ListType(Int32Type))",
+            &[&list, &elements(&[])],
+            opts,
+        );
+        same(
+            "FrozenType(SetType(UTF8Type))",
+            &[&elements(&[Some(b"a"), Some(b"")])],
+            opts,
+        );
+        let map = elements(&[Some(b"k"), Some(one), Some(b""), None]);
+        same("FrozenType(MapType(UTF8Type,Int32Type))", &[&map], opts);
+        // A null key is an error on both paths.
+        let null_key = elements(&[Some(&[]), Some(one)]);
+        same(
+            "FrozenType(MapType(Int32Type,Int32Type))",
+            &[&null_key],
+            opts,
+        );
+        // A tuple with its trailing field absent, and a nested list of UUIDs.
+        let tuple = [&1_i32.to_be_bytes()[..], one].concat();
+        same("TupleType(Int32Type,UTF8Type)", &[&tuple], opts);
+        let inner = elements(&[Some(&[7; 16])]);
+        let outer = elements(&[Some(&inner)]);
+        same(
+            "FrozenType(ListType(FrozenType(ListType(UUIDType))))",
+            &[&outer],
+            opts,
+        );
+    }
+
+    #[test]
+    fn bad_values_fail_like_the_value_path() {
+        let opts = MapOptions::default();
+        same("Int32Type", &[&[0, 0, 1]], opts);
+        same("UTF8Type", &[&[0xff, 0xfe]], opts);
+        same("UUIDType", &[&[1; 15]], opts);
+        same("InetAddressType", &[&[1; 5]], opts);
+        same("DecimalType", &[&[0, 0, 0, 1]], opts);
+        same("DecimalType", &[&[0, 0]], opts);
+        let mut list = elements(&[Some(&[0, 0, 0, 1])]);
+        same(
+            "FrozenType(ListType(Int32Type))",
+            &[&list[..list.len() - 1]],
+            opts,
+        );
+        list.push(0);
+        same("FrozenType(ListType(Int32Type))", &[&list], opts);
+        same(
+            "FrozenType(ListType(Int32Type))",
+            &[&[0xff, 0xff, 0xff, 0xfe]],
+            opts,
+        );
+        same(
+            "FrozenType(ListType(Int32Type))",
+            &[&elements(&[Some(&[1, 2])])],
+            opts,
+        );
+        same("TupleType(Int32Type,Int32Type)", &[&[0, 0, 0, 4, 1]], opts);
+    }
+}
