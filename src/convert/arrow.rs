@@ -563,7 +563,7 @@ impl ColumnBuilder {
     }
 }
 
-fn push_offset(offsets: &mut Vec<i32>, n: usize) -> Result<(), Error> {
+pub(crate) fn push_offset(offsets: &mut Vec<i32>, n: usize) -> Result<(), Error> {
     let last = offsets.last().copied().unwrap_or(0);
     let next = i32::try_from(n)
         .ok()
@@ -598,22 +598,29 @@ pub fn format_uuid(u: &[u8; 16]) -> String {
 /// The exact value of `unscaled × 10^-scale` in plain notation (Java's `toPlainString`): every
 /// engine casts it to its decimal or double type.
 pub fn plain_decimal(scale: i32, unscaled: &[u8]) -> String {
-    let mut digits = String::new();
-    write_varint(&mut digits, unscaled);
+    let (mut out, mut digits) = (String::new(), String::new());
+    write_plain_decimal(&mut out, &mut digits, scale, unscaled);
+    out
+}
+
+/// [`plain_decimal`] appended to `out`, with `digits` as scratch space (no allocation once the
+/// buffers have grown).
+pub fn write_plain_decimal(out: &mut String, digits: &mut String, scale: i32, unscaled: &[u8]) {
+    digits.clear();
+    write_varint(digits, unscaled);
     let (negative, digits) = match digits.strip_prefix('-') {
-        Some(d) => (true, d.to_string()),
-        None => (false, digits),
+        Some(d) => (true, d),
+        None => (false, digits.as_str()),
     };
-    let mut out = String::with_capacity(digits.len() + 4);
     if negative {
         out.push('-');
     }
     if scale <= 0 {
-        out.push_str(&digits);
+        out.push_str(digits);
         if digits != "0" {
             out.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
         }
-        return out;
+        return;
     }
     let scale = scale as usize;
     if digits.len() > scale {
@@ -624,9 +631,8 @@ pub fn plain_decimal(scale: i32, unscaled: &[u8]) -> String {
     } else {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', scale - digits.len()));
-        out.push_str(&digits);
+        out.push_str(digits);
     }
-    out
 }
 
 /// The unscaled value at scale `s` of a decimal, if it fits precision `p` exactly.

@@ -1,8 +1,16 @@
 //! The Parquet sink of `export`: live rows into Arrow builders, one open part per Hive
 //! directory (`--partition-by`), batches into Parquet files streamed to the destination,
 //! and a new file when one reaches `--target-file-size`.
+//!
+//! Rows reach the builders by the direct column path ([`crate::convert::direct`]): each cell's
+//! bytes decoded straight into its builder, the text of Utf8 partition-key columns formed once
+//! per partition, the token's text once per partition, and no hash lookup per row without
+//! `--partition-by` (the last Hive directory is remembered with it). The environment variable
+//! `SSTABLE_LAKE_VALUE_PATH=1` selects the former path through [`Value`] instead: the test that
+//! compares the two paths on every corpus table uses it.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::RecordBatch;
@@ -21,6 +29,7 @@ use sstable_format::CqlType;
 
 use crate::config::{Compression, ExportPlan, RowGroupSize};
 use crate::convert::arrow::{ColumnBuilder, MapOptions};
+use crate::convert::direct::{text_of, Scratch};
 use crate::convert::json::write_value;
 use crate::convert::shape::{OutputShape, Source};
 use crate::error::Error;
@@ -100,8 +109,20 @@ pub struct ArrowSink<'d, 'p> {
     split: usize,
     source_text: String,
     batch_rows: usize,
-    parts: HashMap<String, Part<'d>>,
+    /// Open parts and their Hive directory (`""` without `--partition-by`).
+    parts: Vec<(String, Part<'d>)>,
+    /// Index into `parts` by directory (used with `--partition-by` only).
+    part_index: HashMap<String, usize>,
+    /// The part of the previous row (with `--partition-by`).
+    current: Option<usize>,
     dir_buf: String,
+    /// The `Value` path instead of the direct one (`SSTABLE_LAKE_VALUE_PATH=1`).
+    value_path: bool,
+    scratch: Scratch,
+    /// Per output column: the text of a Utf8 partition-key column in the current partition.
+    key_text: Vec<Option<KeyText>>,
+    /// `key_text` and `token_text` hold the current partition's values.
+    partition_ready: bool,
     seq: u64,
     staged: Vec<StagedFile>,
     parts_staged: &'p AtomicU64,
@@ -114,6 +135,25 @@ pub struct ArrowSink<'d, 'p> {
     progress_reported: u64,
     rows: u64,
     token_text: String,
+    scratch_digits: String,
+}
+
+/// The text of a Utf8 partition-key column in the current partition.
+#[derive(Debug, Default)]
+struct KeyText {
+    text: String,
+    state: KeyState,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum KeyState {
+    /// `text` holds the value.
+    #[default]
+    Text,
+    /// The key component is null.
+    Null,
+    /// Decoded per row (not a Utf8 value).
+    PerRow,
 }
 
 impl<'d, 'p> ArrowSink<'d, 'p> {
@@ -131,8 +171,23 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
             split,
             source_text: ctx.source_text.clone(),
             batch_rows: ctx.batch_rows,
-            parts: HashMap::new(),
+            parts: Vec::new(),
+            part_index: HashMap::new(),
+            current: None,
             dir_buf: String::new(),
+            value_path: std::env::var_os("SSTABLE_LAKE_VALUE_PATH").is_some_and(|v| v == "1"),
+            scratch: Scratch::default(),
+            key_text: ctx
+                .shape
+                .sources
+                .iter()
+                .zip(ctx.shape.schema.fields())
+                .map(|(src, f)| {
+                    (matches!(src, Source::Key(_)) && f.data_type() == &DataType::Utf8)
+                        .then(KeyText::default)
+                })
+                .collect(),
+            partition_ready: false,
             seq: 0,
             staged: Vec::new(),
             parts_staged: ctx.parts_staged,
@@ -142,6 +197,7 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
             progress_reported: 0,
             rows: 0,
             token_text: String::new(),
+            scratch_digits: String::new(),
         }
     }
 
@@ -217,13 +273,161 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
         Ok(())
     }
 
-    fn append(&mut self, p: &PartitionInfo<'_>, row: &LiveCqlRow<'_>) -> Result<(), Error> {
-        self.hive_dir(p, row)?;
-        if !self.parts.contains_key(self.dir_buf.as_str()) {
-            let part = self.new_part();
-            self.parts.insert(self.dir_buf.clone(), part);
+    /// The index in `parts` of the part a row goes to, made if new.
+    fn part_of(&mut self, p: &PartitionInfo<'_>, row: &LiveCqlRow<'_>) -> Result<usize, Error> {
+        if self.shape.partition.is_none() {
+            if self.parts.is_empty() {
+                let part = self.new_part();
+                self.parts.push((String::new(), part));
+            }
+            return Ok(0);
         }
-        let Some(part) = self.parts.get_mut(self.dir_buf.as_str()) else {
+        self.hive_dir(p, row)?;
+        if let Some(i) = self.current {
+            if self.parts.get(i).is_some_and(|(d, _)| *d == self.dir_buf) {
+                return Ok(i);
+            }
+        }
+        let i = match self.part_index.get(self.dir_buf.as_str()) {
+            Some(&i) => i,
+            None => {
+                let part = self.new_part();
+                self.parts.push((self.dir_buf.clone(), part));
+                self.part_index
+                    .insert(self.dir_buf.clone(), self.parts.len() - 1);
+                self.parts.len() - 1
+            }
+        };
+        self.current = Some(i);
+        Ok(i)
+    }
+
+    /// The per-partition values (Utf8 key text, token text), once per partition that has a
+    /// row: a key that does not decode fails on its partition's first row, as it did per row.
+    fn prepare_partition(&mut self, p: &PartitionInfo<'_>) -> Result<(), Error> {
+        for (cache, (src, ty)) in self
+            .key_text
+            .iter_mut()
+            .zip(self.shape.sources.iter().zip(&self.shape.types))
+        {
+            let (Some(cache), Source::Key(i)) = (cache, src) else {
+                continue;
+            };
+            cache.state = match p.key_parts.get(*i) {
+                None => KeyState::Null,
+                Some(bytes) => {
+                    match text_of(ty, bytes, &mut cache.text, &mut self.scratch_digits) {
+                        Ok(Some(true)) => KeyState::Text,
+                        Ok(Some(false)) => KeyState::Null,
+                        Ok(None) => KeyState::PerRow,
+                        Err(e) => return Err(decode(ty, bytes).err().unwrap_or(e)),
+                    }
+                }
+            };
+        }
+        if let Token::Big(t) = p.token {
+            self.token_text.clear();
+            let _ = write!(self.token_text, "{t}");
+        }
+        self.partition_ready = true;
+        Ok(())
+    }
+
+    fn append(&mut self, p: &PartitionInfo<'_>, row: &LiveCqlRow<'_>) -> Result<(), Error> {
+        let idx = self.part_of(p, row)?;
+        if self.value_path {
+            self.append_values(idx, p, row)?;
+        } else {
+            if !self.partition_ready {
+                self.prepare_partition(p)?;
+            }
+            self.append_direct(idx, p, row)?;
+        }
+        let Some((_, part)) = self.parts.get_mut(idx) else {
+            return Err(Error::Export("lost a part".into()));
+        };
+        part.rows_in_batch += 1;
+        let full = part.rows_in_batch >= self.batch_rows;
+        self.rows += 1;
+        if self.rows.is_multiple_of(16_384) {
+            let done = self.rows_done.fetch_add(16_384, Ordering::Relaxed) + 16_384;
+            self.progress
+                .set_message(format!("{}: {done} rows", self.table_dir));
+        }
+        if full {
+            self.flush_part(idx, false)?;
+        }
+        Ok(())
+    }
+
+    /// One row by the direct column path.
+    fn append_direct(
+        &mut self,
+        idx: usize,
+        p: &PartitionInfo<'_>,
+        row: &LiveCqlRow<'_>,
+    ) -> Result<(), Error> {
+        let Some((_, part)) = self.parts.get_mut(idx) else {
+            return Err(Error::Export("lost a part".into()));
+        };
+        let s = &mut self.scratch;
+        let now = self.plan.at();
+        let columns = part
+            .builders
+            .iter_mut()
+            .zip(&self.shape.sources)
+            .zip(&self.shape.types)
+            .zip(&self.key_text);
+        for (((b, src), ty), key_text) in columns {
+            match *src {
+                Source::Key(i) => match (key_text, p.key_parts.get(i)) {
+                    (Some(k), _) if k.state == KeyState::Text => b.append_str(&k.text)?,
+                    (Some(k), _) if k.state == KeyState::Null => b.append_null(),
+                    (_, Some(bytes)) => b.append_bytes(ty, bytes, s)?,
+                    (_, None) => b.append_null(),
+                },
+                Source::Clustering(i) => match row.clustering.get(i).copied().flatten() {
+                    Some(bytes) => b.append_bytes(ty, bytes, s)?,
+                    None => b.append_null(),
+                },
+                Source::Column(i) => match row.column(i) {
+                    None => b.append_null(),
+                    Some(cells) if cells.multi_cell => b.append_cells(&cells, s)?,
+                    Some(cells) => match cells.first() {
+                        Some(c) => b.append_bytes(cells.ty, c.value, s)?,
+                        None => b.append_null(),
+                    },
+                },
+                Source::WriteTime(i) => match row.column(i).and_then(|c| c.max_timestamp()) {
+                    Some(ts) => b.append(&Value::BigInt(ts))?,
+                    None => b.append_null(),
+                },
+                Source::Ttl(i) => match row.column(i).and_then(|c| c.min_expiration()) {
+                    Some(exp) => {
+                        let left = (exp - now).clamp(0, i64::from(i32::MAX)) as i32;
+                        b.append(&Value::Int(left))?
+                    }
+                    None => b.append_null(),
+                },
+                Source::Token => match p.token {
+                    Token::Long(t) => b.append(&Value::BigInt(*t))?,
+                    Token::Big(_) => b.append_str(&self.token_text)?,
+                    Token::Bytes(k) => b.append(&Value::Blob(k))?,
+                },
+                Source::Sources => b.append_str(&self.source_text)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One row by the `Value` path (decode each value, then match it to its builder).
+    fn append_values(
+        &mut self,
+        idx: usize,
+        p: &PartitionInfo<'_>,
+        row: &LiveCqlRow<'_>,
+    ) -> Result<(), Error> {
+        let Some((_, part)) = self.parts.get_mut(idx) else {
             return Err(Error::Export("lost a part".into()));
         };
         let now = self.plan.at();
@@ -280,23 +484,12 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
                 Source::Sources => b.append(&Value::Text(&self.source_text))?,
             }
         }
-        part.rows_in_batch += 1;
-        self.rows += 1;
-        if self.rows.is_multiple_of(16_384) {
-            let done = self.rows_done.fetch_add(16_384, Ordering::Relaxed) + 16_384;
-            self.progress
-                .set_message(format!("{}: {done} rows", self.table_dir));
-        }
-        if part.rows_in_batch >= self.batch_rows {
-            let dir = self.dir_buf.clone();
-            self.flush_part(&dir, false)?;
-        }
         Ok(())
     }
 
-    /// Writes the batch of `dir` and closes its file when it is big enough (or `last`).
-    fn flush_part(&mut self, dir: &str, last: bool) -> Result<(), Error> {
-        let Some(part) = self.parts.get_mut(dir) else {
+    /// Writes the batch of part `idx` and closes its file when it is big enough (or `last`).
+    fn flush_part(&mut self, idx: usize, last: bool) -> Result<(), Error> {
+        let Some((dir, part)) = self.parts.get_mut(idx) else {
             return Ok(());
         };
         if part.rows_in_batch > 0 {
@@ -360,10 +553,13 @@ impl<'d, 'p> ArrowSink<'d, 'p> {
 
     /// Closes every open part.
     pub fn finish(&mut self) -> Result<(), Error> {
-        let mut dirs: Vec<String> = self.parts.keys().cloned().collect();
-        dirs.sort();
-        for d in dirs {
-            self.flush_part(&d, true)?;
+        let mut order: Vec<usize> = (0..self.parts.len()).collect();
+        order.sort_by(|a, b| {
+            let dir = |i: &usize| self.parts.get(*i).map(|(d, _)| d.as_str());
+            dir(a).cmp(&dir(b))
+        });
+        for i in order {
+            self.flush_part(i, true)?;
         }
         Ok(())
     }
@@ -377,6 +573,7 @@ impl RowSink for ArrowSink<'_, '_> {
     type Error = Error;
 
     fn partition(&mut self, p: &PartitionInfo<'_>) -> Result<(), Error> {
+        self.partition_ready = false;
         match self.progress_at {
             None => self.progress_at = Some(p.progress),
             Some(at) if p.progress >= at + (1 << 20) => {
@@ -415,6 +612,17 @@ pub fn writer_properties(plan: &ExportPlan, shape: &OutputShape) -> WriterProper
             .set_max_row_group_row_count(None)
             .set_max_row_group_bytes(Some(usize::try_from(n).unwrap_or(usize::MAX))),
     };
+    // Dictionary encoding per column: off where values are mostly distinct (uuid, timeuuid,
+    // timestamp, blob), where a dictionary costs a hash per value and falls back anyway.
+    for (ty, f) in shape.types.iter().zip(shape.schema.fields()) {
+        let distinct = matches!(
+            ty.unreversed(),
+            CqlType::Uuid | CqlType::TimeUuid | CqlType::Timestamp | CqlType::Blob
+        );
+        if distinct {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+        }
+    }
     if plan.bloom_filter {
         for (src, f) in shape.sources.iter().zip(shape.schema.fields()) {
             let key = matches!(src, Source::Key(_) | Source::Clustering(_));

@@ -11,6 +11,7 @@
 )]
 
 mod cli;
+mod column_path;
 mod common;
 mod discovery;
 mod export;
