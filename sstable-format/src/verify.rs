@@ -55,7 +55,9 @@ use crate::version::Version;
 ///   `int64_t`, then the least significant ones, signed) and write them in that order
 ///   (`sstables/sstables.cc`, `write_counter_value`: `for (auto&& s :
 ///   ccv.shards_compatible_with_1_7_4()) write_shard(s)`, after a header listing every shard
-///   as global, `std::numeric_limits<int16_t>::min() + i`). Scylla reads any order
+///   as global, `std::numeric_limits<int16_t>::min() + i`). Its current order, `counter_id`'s
+///   `operator<` = `utils::UUID::operator<` (`utils/UUID.hh`: both halves compared as
+///   `uint64_t`), is Cassandra's byte order. Scylla reads any order
 ///   (`counter_cell_builder::add_maybe_unsorted_shard` then `sort_and_remove_duplicates`);
 ///   the lake sums the counts of a cell and merges contexts after sorting them, so the value is
 ///   Cassandra's. Told from damage by its shape ([`check_counter_shards`]): every shard global

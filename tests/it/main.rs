@@ -20,5 +20,6 @@ mod independent_writer;
 mod inspect_verify;
 mod legacy_system_schema;
 mod plan;
+mod quirks;
 mod remote_faults;
 mod sweep;
