@@ -15,7 +15,7 @@ use sstable_format::legacy::{LegacyLayout, LegacyReader};
 use sstable_format::partitions::IndexFiles;
 use sstable_format::schema::{ClusteringOrder, Schema};
 use sstable_format::statistics::{SerializationHeader, Statistics};
-use sstable_format::verify::{verify_partition_index, verify_partitions, verify_statistics};
+use sstable_format::verify::{verify_partition_index, verify_partitions_with, verify_statistics};
 use sstable_format::version::FormatKind;
 use sstable_format::CqlType;
 use sstable_format::{ByteRanges, Component};
@@ -183,6 +183,8 @@ fn verify_rows(
     })?;
     let partitioner = opened.partitioner().ok();
     let order: Vec<CqlType>;
+    // Which (is_static, column) cells are counters: their shard order is checked.
+    let counter_columns: (Vec<bool>, Vec<bool>);
     let mut reader: Box<dyn PartitionReader + '_> = if opened.version.is_legacy_layout() {
         let table = match legacy_schema(set, opened, user_schema) {
             Ok(t) => Some(t),
@@ -196,6 +198,10 @@ fn verify_rows(
         };
         let layout = LegacyLayout::from_schema(&table, opened.version)
             .map_err(|e| Error::Schema(format!("{}: {e}", opened.data_path.display())))?;
+        counter_columns = (
+            table.static_columns().map(|c| c.ty.is_counter()).collect(),
+            table.regular_columns().map(|c| c.ty.is_counter()).collect(),
+        );
         order = table
             .clustering
             .iter()
@@ -219,13 +225,55 @@ fn verify_rows(
                 path: component_path(&opened.data_path, "Statistics.db"),
                 source,
             })?;
+        counter_columns = (
+            header
+                .ordered_columns(true)
+                .iter()
+                .map(|c| c.ty.is_counter())
+                .collect(),
+            header
+                .ordered_columns(false)
+                .iter()
+                .map(|c| c.ty.is_counter())
+                .collect(),
+        );
         order = header.clustering_types.clone();
         Box::new(DataReader::new(opened.source()?, layout))
     };
     let comparator = ClusteringComparator::new(order);
     let compare = |a: &[Option<&[u8]>], b: &[Option<&[u8]>]| comparator.compare(a, b);
-    let s = verify_partitions(reader.as_mut(), partitioner, Some(&compare)).map_err(wrap)?;
-    Ok(json!({"partitions": s.partitions, "rows": s.rows, "markers": s.markers, "cells": s.cells}))
+    let is_counter = |is_static: bool, column: u32| {
+        let cols = if is_static {
+            &counter_columns.0
+        } else {
+            &counter_columns.1
+        };
+        cols.get(column as usize).copied().unwrap_or(false)
+    };
+    let mut quirks = Vec::new();
+    let s = verify_partitions_with(
+        reader.as_mut(),
+        partitioner,
+        Some(&compare),
+        Some(&is_counter),
+        &mut quirks,
+    )
+    .map_err(wrap)?;
+    let mut out =
+        json!({"partitions": s.partitions, "rows": s.rows, "markers": s.markers, "cells": s.cells});
+    // Quirks of writers in the wild: read as Cassandra does, reported as warnings.
+    if !quirks.is_empty() {
+        let mut warnings = Vec::new();
+        for q in &quirks {
+            let path = component_path(&opened.data_path, q.component.file_suffix());
+            eprintln!("warning: {}: {q}", path.display());
+            warnings.push(json!(format!("{}: {q}", path.display())));
+        }
+        if let Some(o) = out.as_object_mut() {
+            o.insert("warnings".into(), Json::Array(warnings));
+        }
+    }
+    Ok(out)
 }
 
 fn inspect_set(

@@ -1685,6 +1685,35 @@ pub fn counter_context(id: [u8; 16], clock: i64, count: i64) -> Vec<u8> {
     out
 }
 
+/// A counter cell value as ScyllaDB writes it while its cluster lacks the
+/// `CORRECT_COUNTER_ORDER` feature (1.7.4 and earlier): a header listing every shard as global
+/// (`std::numeric_limits<int16_t>::min() + i`), then the shards `(id, clock, count)` sorted
+/// with `counter_id::less_compare_1_7_4` (most, then least significant 64 bits, each a signed
+/// `int64_t`). Mirrors scylladb/scylladb `sstables/sstables.cc` `write_counter_value` (its
+/// `shards_compatible_with_1_7_4()` branch) and `counters.cc`
+/// `counter_id::less_compare_1_7_4::operator()`. See [`crate::verify::Quirk`].
+pub fn scylla_1_7_4_counter_context(shards: &[([u8; 16], i64, i64)]) -> Vec<u8> {
+    let mut sorted = shards.to_vec();
+    let signed = |id: &[u8; 16]| {
+        let (hi, lo) = id.split_at(8);
+        let be = |b: &[u8]| b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)) as i64;
+        (be(hi), be(lo))
+    };
+    sorted.sort_by_key(|(id, _, _)| signed(id));
+    let n = sorted.len() as i16;
+    let mut out = Vec::with_capacity(2 + sorted.len() * 34);
+    out.extend_from_slice(&n.to_be_bytes());
+    for i in 0..n {
+        out.extend_from_slice(&i16::MIN.wrapping_add(i).to_be_bytes());
+    }
+    for (id, clock, count) in &sorted {
+        out.extend_from_slice(id);
+        out.extend_from_slice(&clock.to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 mod tests {

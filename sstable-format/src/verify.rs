@@ -46,6 +46,23 @@ use crate::version::Version;
 ///   slice boundary), that flush appends the checksum of an empty buffer. Told from damage by
 ///   its shape: exactly one extra checksum, of the empty input; two or more extra, or one of
 ///   any other value, is an error ([`crate::crc::CrcDb::check_count_with`]).
+/// * **Counter shards out of Cassandra's order** (Data.db, offset of the row). Cassandra keeps
+///   the shards of a counter context sorted by counter id in unsigned byte order
+///   (`db/context/CounterContext`, `CounterId.compareTo` = `ByteBufferUtil.compareUnsigned`).
+///   ScyllaDB 1.7.4 and earlier, and later releases while a cluster does not yet support the
+///   `CORRECT_COUNTER_ORDER` feature, sort them with `counter_id::less_compare_1_7_4`
+///   (scylladb/scylladb `counters.cc`: the most significant 64 bits compared as a *signed*
+///   `int64_t`, then the least significant ones, signed) and write them in that order
+///   (`sstables/sstables.cc`, `write_counter_value`: `for (auto&& s :
+///   ccv.shards_compatible_with_1_7_4()) write_shard(s)`, after a header listing every shard
+///   as global, `std::numeric_limits<int16_t>::min() + i`). Its current order, `counter_id`'s
+///   `operator<` = `utils::UUID::operator<` (`utils/UUID.hh`: both halves compared as
+///   `uint64_t`), is Cassandra's byte order. Scylla reads any order
+///   (`counter_cell_builder::add_maybe_unsorted_shard` then `sort_and_remove_duplicates`);
+///   the lake sums the counts of a cell and merges contexts after sorting them, so the value is
+///   Cassandra's. Told from damage by its shape ([`check_counter_shards`]): every shard global
+///   and the ids strictly increasing in that signed order; repeated ids or any other order is
+///   an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quirk {
     /// The component that carries it.
@@ -130,6 +147,22 @@ pub fn verify_partitions(
     partitioner: Option<Partitioner>,
     compare: Option<&ClusteringComparator<'_>>,
 ) -> Result<VerifySummary> {
+    verify_partitions_with(reader, partitioner, compare, None, &mut Vec::new())
+}
+
+/// Says which cells hold counter contexts: `(is_static, column)` with `column` the index of
+/// [`crate::data::Cell::column`] (the row's static or regular columns).
+pub type CounterColumns<'a> = dyn Fn(bool, u32) -> bool + 'a;
+
+/// [`verify_partitions`], also checking the shard order of every live cell of the columns
+/// `counters` names ([`check_counter_shards`]); the quirks found are pushed onto `quirks`.
+pub fn verify_partitions_with(
+    reader: &mut dyn PartitionReader,
+    partitioner: Option<Partitioner>,
+    compare: Option<&ClusteringComparator<'_>>,
+    counters: Option<&CounterColumns<'_>>,
+    quirks: &mut Vec<Quirk>,
+) -> Result<VerifySummary> {
     let mut summary = VerifySummary::default();
     let partitioner = partitioner.filter(|p| *p != Partitioner::Local);
     let mut previous_key: Option<(Token, Vec<u8>)> = None;
@@ -162,7 +195,7 @@ pub fn verify_partitions(
             }
             previous_key = Some((token, key));
         }
-        verify_partition_body(reader, compare, &mut summary)?;
+        verify_partition_body(reader, compare, counters, quirks, &mut summary)?;
     }
     Ok(summary)
 }
@@ -237,9 +270,63 @@ fn show(c: &[Option<&[u8]>]) -> String {
     format!("({})", parts.join(", "))
 }
 
+/// The counter id of a shard as `counter_id::less_compare_1_7_4` orders it: the most and least
+/// significant 64 bits as signed integers.
+fn scylla_1_7_4_key(id: &[u8; 16]) -> (i64, i64) {
+    let (hi, lo) = id.split_at(8);
+    let be = |b: &[u8]| b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)) as i64;
+    (be(hi), be(lo))
+}
+
+/// Checks the shard order of one counter context (`value`, a live counter cell of the row at
+/// `offset` in Data.db). Cassandra's order (ids strictly increasing, unsigned bytes) gives
+/// `None`; ScyllaDB's pre-1.7.4 order (every shard global, ids strictly increasing as two
+/// signed 64-bit integers, see [`Quirk`]) gives the quirk; anything else (a repeated id, or
+/// shards in neither order) is an error: no writer produces it.
+pub fn check_counter_shards(value: &[u8], offset: u64) -> Result<Option<Quirk>> {
+    let ctx = crate::value::CounterContext::parse(value)
+        .map_err(|e| fail(offset, format!("counter cell: {e}")))?;
+    let ids: Vec<&[u8; 16]> = ctx.shards.iter().map(|s| &s.counter_id).collect();
+    if ids.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+        return Ok(None);
+    }
+    let all_global = ctx
+        .shards
+        .iter()
+        .all(|s| s.kind == crate::value::ShardKind::Global);
+    let scylla = ids
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if scylla_1_7_4_key(a) < scylla_1_7_4_key(b)));
+    if all_global && scylla {
+        return Ok(Some(Quirk {
+            component: Component::Data,
+            offset,
+            message:
+                ("counter cell(s) with shards in ScyllaDB 1.7.4 order (counter ids as signed \
+                 64-bit pairs, `write_counter_value` / `shards_compatible_with_1_7_4`), not \
+                 Cassandra's byte order; read as Cassandra does (the counts are summed)")
+                    .to_string(),
+        }));
+    }
+    Err(fail(
+        offset,
+        format!(
+            "counter cell shards are repeated or out of order ({} shards, ids {}): \
+             neither Cassandra's nor ScyllaDB's shard order",
+            ids.len(),
+            ids.iter()
+                .map(|i| hex(i.as_slice()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
 fn verify_partition_body(
     reader: &mut dyn PartitionReader,
     compare: Option<&ClusteringComparator<'_>>,
+    counters: Option<&CounterColumns<'_>>,
+    quirks: &mut Vec<Quirk>,
     summary: &mut VerifySummary,
 ) -> Result<()> {
     let mut seen_clustered = false;
@@ -315,7 +402,18 @@ fn verify_partition_body(
                 }
                 for cell in &row.cells {
                     match cell.kind {
-                        crate::data::CellKind::Live => {}
+                        crate::data::CellKind::Live => {
+                            if counters.is_some_and(|f| f(row.is_static, cell.column))
+                                && !cell.value.is_empty()
+                            {
+                                if let Some(q) = check_counter_shards(cell.value, at)? {
+                                    // One warning per file is enough to name the quirk.
+                                    if !quirks.iter().any(|x| x.message == q.message) {
+                                        quirks.push(q);
+                                    }
+                                }
+                            }
+                        }
                         crate::data::CellKind::Expiring {
                             ttl,
                             local_expiration_time,

@@ -21,5 +21,6 @@ mod independent_writer;
 mod inspect_verify;
 mod legacy_system_schema;
 mod plan;
+mod quirks;
 mod remote_faults;
 mod sweep;

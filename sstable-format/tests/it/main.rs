@@ -18,6 +18,7 @@ mod legacy;
 mod merge_props;
 mod metadata;
 mod order;
+mod quirks;
 mod schema;
 mod split;
 mod writer;
