@@ -33,15 +33,29 @@ fn thread_cpu() -> f64 {
         .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
-/// `writer_properties` of `src/write/sink.rs` with the default flags.
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// `writer_properties` of `src/write/sink.rs` with the default flags, for a file of `schema`:
+/// dictionary encoding off for the columns that default flags write from uuid, timeuuid
+/// (16-byte fixed), timestamp and blob values.
+fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(format!("sstable-lake {}", env!("CARGO_PKG_VERSION")))
         .set_max_row_group_row_count(None)
-        .set_max_row_group_bytes(Some(128 << 20))
-        .build()
+        .set_max_row_group_bytes(Some(128 << 20));
+    for f in schema.fields() {
+        use arrow_schema::DataType;
+        if matches!(
+            f.data_type(),
+            DataType::FixedSizeBinary(16) | DataType::Timestamp(..) | DataType::Binary
+        ) {
+            b = b.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(f.name().as_str()),
+                false,
+            );
+        }
+    }
+    b.build()
 }
 
 fn parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -93,14 +107,14 @@ fn main() -> ExitCode {
                 .expect("read the batches")
         })
         .collect();
-    let props = writer_properties();
     let start = thread_cpu();
     let (mut rows, mut batches, mut bytes) = (0usize, 0usize, 0u64);
     for file in &inputs {
         let Some(schema) = file.first().map(RecordBatch::schema) else {
             continue;
         };
-        let mut w = ArrowWriter::try_new(Sink(0), schema, Some(props.clone())).expect("writer");
+        let props = writer_properties(&schema);
+        let mut w = ArrowWriter::try_new(Sink(0), schema, Some(props)).expect("writer");
         for b in file {
             w.write(b).expect("encode");
             rows += b.num_rows();
