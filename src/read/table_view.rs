@@ -204,7 +204,10 @@ impl TableView {
                 // static-compact table keeps its CQL columns in the static row and a regular
                 // column (`value` by default; Cassandra 3.0 `CompactTables`) beside them, and a
                 // dense table without a value column has an EmptyType one.
+                // Only the one compact value column: any other unknown regular column stays
+                // an error (a flipped name must not be skipped as "hidden").
                 let hidden = (self.static_compact
+                    && header.regular_columns.len() == 1
                     && header.regular_columns.iter().any(|r| r.name_str() == name))
                     || spec.ty == CqlType::Empty;
                 if hidden && !self.columns.iter().any(|c| c.name == name) {
